@@ -1,0 +1,44 @@
+"""convcli: image convolution with an exact NumPy engine and a kernel library.
+
+The public API is loaded lazily, so ``convcli --help`` never pays for importing NumPy::
+
+    from convcli import correlate, convolve, resolve_kernel, apply_kernel
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
+try:
+    __version__ = version("convcli")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
+
+_LAZY = {
+    "correlate": "convcli.engine",
+    "convolve": "convcli.engine",
+    "Kernel": "convcli.kernels",
+    "CombinedKernel": "convcli.kernels",
+    "resolve_kernel": "convcli.kernels",
+    "apply_kernel": "convcli.filters",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+if TYPE_CHECKING:
+    from convcli.engine import convolve, correlate
+    from convcli.filters import apply_kernel
+    from convcli.kernels import CombinedKernel, Kernel, resolve_kernel
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'convcli' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
