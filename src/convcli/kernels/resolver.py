@@ -1,0 +1,114 @@
+"""One resolver for every way a user can name a kernel.
+
+Tried in order: a file path (``edge.txt``, ``blur.yaml``, ``sharpen.mat``, ``set.yaml#name``),
+an inline matrix (``"0 -1 0; -1 5 -1; 0 -1 0"``, ``"[[1,2],[3,4]]"``, ``"3x3: 1,2,..."``),
+a library name (``sharpen``), a parametric generator (``gaussian:sigma=2``).
+"""
+
+from __future__ import annotations
+
+import difflib
+from contextvars import ContextVar
+from pathlib import Path
+
+from convcli.errors import KernelError
+from convcli.kernels import library
+from convcli.kernels.files import KERNEL_SUFFIXES, load_kernel_file
+from convcli.kernels.generators import GENERATORS, generate
+from convcli.kernels.model import AnyKernel, Kernel
+from convcli.kernels.text import looks_inline, parse_inline
+
+_MAX_DEPTH = 8
+#: The names being resolved right now, to catch kernels that refer to themselves.
+_resolving: ContextVar[tuple[str, ...]] = ContextVar("_resolving", default=())
+
+
+def resolve_kernel(spec: str) -> AnyKernel:
+    """The kernel ``spec`` names, or a KernelError that says why there is none.
+
+    Examples
+    --------
+    >>> resolve_kernel("sharpen").weights.tolist()
+    [[0.0, -1.0, 0.0], [-1.0, 5.0, -1.0], [0.0, -1.0, 0.0]]
+    >>> resolve_kernel("1 2 1").shape
+    (1, 3)
+    """
+    if not isinstance(spec, str) or not spec.strip():
+        raise KernelError("no kernel given: name a kernel, a kernel file or an inline matrix")
+    spec = spec.strip()
+    from_file = _from_file(spec)
+    if from_file is not None:
+        return from_file
+    if looks_inline(spec):
+        return Kernel(name=spec, weights=parse_inline(spec), source="inline")
+    if ":" not in spec:
+        found = _from_library(spec)
+        if found is not None:
+            return found
+        raise KernelError(_unknown_name_message(spec))
+    return generate(spec)
+
+
+def _from_file(spec: str) -> AnyKernel | None:
+    file_part, _, member = spec.partition("#")
+    path = Path(file_part).expanduser()
+    if path.is_file():
+        kernels = load_kernel_file(path, resolve=resolve_kernel)
+        return _pick(kernels, member, path)
+    if path.exists():
+        raise KernelError(f"kernel file {file_part} is not a regular file")
+    if path.suffix.lower() in KERNEL_SUFFIXES or "/" in file_part or "\\" in file_part:
+        raise KernelError(f"kernel file {file_part} does not exist")
+    return None
+
+
+def _pick(kernels: list[AnyKernel], member: str, path: Path) -> AnyKernel:
+    if member:
+        wanted = library.normalise_name(member)
+        for kernel in kernels:
+            if library.normalise_name(kernel.name) == wanted:
+                return kernel
+        raise KernelError(f"{path} has no kernel named {member!r}; it has {_listing(kernels)}")
+    if len(kernels) > 1:
+        raise KernelError(
+            f"{path} holds {len(kernels)} kernels ({_listing(kernels)}); "
+            f"pick one with {path}#NAME"
+        )
+    return kernels[0]
+
+
+def _from_library(name: str) -> AnyKernel | None:
+    key = library.normalise_name(name)
+    stack = _resolving.get()
+    if key in stack:
+        raise KernelError(f"kernel {name!r} refers to itself ({' → '.join((*stack, key))})")
+    if len(stack) >= _MAX_DEPTH:
+        raise KernelError(f"kernels refer to each other more than {_MAX_DEPTH} deep")
+    token = _resolving.set((*stack, key))
+    try:
+        return library.find(name, resolve_kernel)
+    finally:
+        _resolving.reset(token)
+
+
+def _unknown_name_message(name: str) -> str:
+    key = library.normalise_name(name)
+    if key in GENERATORS:
+        return f"{name!r} is a kernel generator: give its parameters, e.g. {name}:sigma=2"
+    found = [e.kernel for e in library.entries(resolve_kernel) if e.kernel and not e.shadowed]
+    close = difflib.get_close_matches(key, [k.name for k in found], n=3, cutoff=0.6)
+    tagged = [k.name for k in found if key in k.tags]
+    if tagged:
+        hint = f"; kernels tagged {key!r}: {', '.join(tagged[:8])}"
+    elif close:
+        hint = f"; did you mean {', '.join(close)}?"
+    else:
+        hint = ""
+    return (
+        f"unknown kernel {name!r}{hint} "
+        "(see `convcli kernels list`, or give a file or an inline matrix)"
+    )
+
+
+def _listing(kernels: list[AnyKernel]) -> str:
+    return ", ".join(k.name for k in kernels)
