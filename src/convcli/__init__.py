@@ -28,9 +28,12 @@ _LAZY = {
 __all__ = ["__version__", *_LAZY]
 
 if TYPE_CHECKING:
-    from convcli.engine import convolve, correlate
-    from convcli.filters import apply_kernel
-    from convcli.kernels import CombinedKernel, Kernel, resolve_kernel
+    from convcli.engine import convolve as convolve
+    from convcli.engine import correlate as correlate
+    from convcli.filters import apply_kernel as apply_kernel
+    from convcli.kernels import CombinedKernel as CombinedKernel
+    from convcli.kernels import Kernel as Kernel
+    from convcli.kernels import resolve_kernel as resolve_kernel
 
 
 def __getattr__(name: str) -> Any:

@@ -103,7 +103,7 @@ def _combine(responses: list[FloatArray], how: str) -> FloatArray:
         cols = min(r.shape[1] for r in responses) if responses[0].ndim > 1 else None
         responses = [_crop_centre(r, rows, cols) for r in responses]
     if how == "max":
-        return np.maximum.reduce(responses)
+        return np.asarray(np.maximum.reduce(responses))
     total = np.zeros_like(responses[0])
     for response in responses:
         total += response * response if how == "magnitude" else response

@@ -137,16 +137,16 @@ def _filter(
     extended = extend_axis(
         extended, 1, cols.pad_before, cols.pad_after(pixels.shape[1]), border_name, fill
     )
-    result = correlate_direct(extended, kernel, rows, cols).astype(result_dtype, copy=False)
+    result: npt.NDArray[np.floating] = correlate_direct(extended, kernel, rows, cols).astype(
+        result_dtype, copy=False
+    )
     return result[0] if signal else result
 
 
 def _as_image(image: npt.ArrayLike) -> npt.NDArray[np.generic]:
     pixels = np.asarray(image)
     if pixels.dtype.kind not in "biuf":
-        raise EngineArgumentError(
-            f"image must hold integers or floats, not {pixels.dtype} values"
-        )
+        raise EngineArgumentError(f"image must hold integers or floats, not {pixels.dtype} values")
     if pixels.ndim not in (1, 2, 3):
         raise EngineArgumentError(
             "image must be a 1-D signal, a 2-D (H, W) array or a 3-D (H, W, C) array, "
@@ -188,12 +188,15 @@ def _as_fill(fill: float) -> float:
 
 def _per_axis(value: IntOrPair, name: str) -> tuple[int, int]:
     """An int or a (rows, columns) pair of ints, each at least 1."""
-    values = (value, value) if _is_int(value) else tuple(value)  # type: ignore[arg-type]
+    values: tuple[object, ...] = (
+        (value, value) if _is_int(value) or not isinstance(value, Sequence) else tuple(value)
+    )
     if len(values) != 2 or not all(_is_int(v) for v in values):
         raise EngineArgumentError(f"{name} must be a whole number or a pair of them, not {value!r}")
-    if min(values) < 1:
+    rows, cols = (int(v) for v in values)  # type: ignore[call-overload]
+    if min(rows, cols) < 1:
         raise EngineArgumentError(f"{name} must be at least 1, not {value!r}")
-    return int(values[0]), int(values[1])
+    return rows, cols
 
 
 def _is_int(value: object) -> bool:

@@ -2,11 +2,11 @@
 
 The five modes and their meanings are scipy.ndimage's (shown for the left edge of ``a b c d``)::
 
-    reflect   d c b a | a b c d | d c b a   half-sample symmetric (OpenCV REFLECT, numpy "symmetric")
-    mirror      d c b | a b c d | c b a     whole-sample symmetric (OpenCV REFLECT_101, numpy "reflect")
-    nearest   a a a a | a b c d | d d d d   replicate the edge (OpenCV REPLICATE, numpy "edge")
-    wrap      a b c d | a b c d | a b c d   periodic (OpenCV WRAP, numpy "wrap")
-    constant  k k k k | a b c d | k k k k   k = fill (OpenCV CONSTANT, numpy "constant")
+    reflect   d c b a | a b c d | d c b a  half-sample symmetric: OpenCV REFLECT, np "symmetric"
+    mirror      d c b | a b c d | c b a    whole-sample symmetric: OpenCV REFLECT_101, np "reflect"
+    nearest   a a a a | a b c d | d d d d  replicate the edge: OpenCV REPLICATE, np "edge"
+    wrap      a b c d | a b c d | a b c d  periodic: OpenCV WRAP, np "wrap"
+    constant  k k k k | a b c d | k k k k  k = fill: OpenCV CONSTANT, np "constant"
 
 The trap: NumPy's ``np.pad(mode="reflect")`` is scipy's (and convcli's) ``mirror``.
 Indices are mapped arithmetically rather than with ``np.pad``, so any padding width, even one
@@ -62,7 +62,7 @@ def canonical_border(name: str, fill: float = 0.0) -> Border:
         raise EngineArgumentError(f"border must be a name such as 'reflect', not {name!r}")
     key = name.strip().lower().replace("_", "-")
     if key in BORDERS:
-        return key  # type: ignore[return-value]
+        return key
     if key in BORDER_ALIASES:
         if key in _ZERO_FILL_ALIASES and fill != 0:
             raise EngineArgumentError(
@@ -97,13 +97,13 @@ def source_indices(n: int, first: int, last: int, border: Border) -> npt.NDArray
 
 
 def extend_axis(
-    array: npt.NDArray[np.floating],
+    array: npt.NDArray[np.float64],
     axis: int,
     before: int,
     after: int,
     border: Border,
     fill: float,
-) -> npt.NDArray[np.floating]:
+) -> npt.NDArray[np.float64]:
     """Return ``array`` with ``before`` and ``after`` samples added along ``axis``."""
     if before == 0 and after == 0:
         return array

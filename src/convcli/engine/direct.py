@@ -33,7 +33,7 @@ def correlate_direct(
         if w != 0:
             taps_by_weight[float(w)].append((i, j))
 
-    for w, taps in taps_by_weight.items():
+    for weight, taps in taps_by_weight.items():
         group = out if len(taps_by_weight) == 1 else scratch
         for n, (i, j) in enumerate(taps):
             view = _tap_view(extended, rows, cols, i, j)
@@ -41,7 +41,7 @@ def correlate_direct(
                 np.copyto(group, view)
             else:
                 np.add(group, view, out=group)
-        np.multiply(group, w, out=group)
+        np.multiply(group, weight, out=group)
         if group is scratch:
             np.add(out, scratch, out=out)
     return out

@@ -43,10 +43,8 @@ def canonical_padding(name: str) -> Padding:
     """Return the padding mode ``name`` in canonical form, or raise a clear error."""
     key = name.strip().lower() if isinstance(name, str) else name
     if key not in PADDINGS:
-        raise EngineArgumentError(
-            f"unknown padding {name!r}; choose one of {', '.join(PADDINGS)}"
-        )
-    return key  # type: ignore[return-value]
+        raise EngineArgumentError(f"unknown padding {name!r}; choose one of {', '.join(PADDINGS)}")
+    return key
 
 
 def plan_axis(

@@ -86,7 +86,11 @@ def is_kernel_file(path: Path) -> bool:
 
 def kernel_path_from_env() -> list[Path]:
     """The user's kernel folders: ``CONVCLI_KERNEL_PATH`` entries, then the config folder."""
-    folders = [Path(p).expanduser() for p in os.environ.get("CONVCLI_KERNEL_PATH", "").split(os.pathsep) if p]
+    folders = [
+        Path(p).expanduser()
+        for p in os.environ.get("CONVCLI_KERNEL_PATH", "").split(os.pathsep)
+        if p
+    ]
     config_home = os.environ.get("XDG_CONFIG_HOME") or str(Path("~/.config").expanduser())
     folders.append(Path(config_home) / "convcli" / "kernels")
     return folders

@@ -37,7 +37,7 @@ class Generator:
 
 
 def generate(spec: str) -> Kernel:
-    """Build the kernel ``spec`` names, e.g. ``gaussian:sigma=2`` or ``motion:length=9,angle=45``."""
+    """Build the kernel ``spec`` names: ``gaussian:sigma=2``, ``motion:length=9,angle=45`` ..."""
     name, _, arguments = spec.partition(":")
     key = name.strip().lower()
     generator = GENERATORS.get(key)
@@ -119,8 +119,8 @@ def _grid(side: int) -> tuple[Weights, Weights]:
 
 def _gaussian(sigma: float, side: int) -> Weights:
     y, x = _grid(side)
-    g = np.exp(-(x**2 + y**2) / (2 * sigma**2))
-    return g / g.sum()
+    g: Weights = np.exp(-(x**2 + y**2) / (2 * sigma**2))
+    return g / float(g.sum())
 
 
 def gaussian(sigma: float, size: float | None = None) -> tuple[Weights, float]:

@@ -77,7 +77,7 @@ class Kernel(KernelInfo):
 
     @property
     def effective_sum(self) -> float:
-        """The sum of the weights after ``scale``: 1 keeps brightness, 0 gives a zero-mean result."""
+        """The sum of the weights after ``scale``: 1 keeps brightness, 0 gives zero-mean output."""
         return self.weight_sum * self.scale
 
     @property
@@ -131,5 +131,7 @@ def check_weights(weights: npt.ArrayLike, name: str) -> npt.NDArray[np.float64]:
             f"the largest convcli accepts is {MAX_KERNEL_SIDE}×{MAX_KERNEL_SIDE}"
         )
     if not np.all(np.isfinite(array)):
-        raise KernelError(f"kernel {name!r}: weights must be finite numbers (found NaN or infinity)")
+        raise KernelError(
+            f"kernel {name!r}: weights must be finite numbers (found NaN or infinity)"
+        )
     return array

@@ -71,8 +71,7 @@ def _pick(kernels: list[AnyKernel], member: str, path: Path) -> AnyKernel:
         raise KernelError(f"{path} has no kernel named {member!r}; it has {_listing(kernels)}")
     if len(kernels) > 1:
         raise KernelError(
-            f"{path} holds {len(kernels)} kernels ({_listing(kernels)}); "
-            f"pick one with {path}#NAME"
+            f"{path} holds {len(kernels)} kernels ({_listing(kernels)}); pick one with {path}#NAME"
         )
     return kernels[0]
 

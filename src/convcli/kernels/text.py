@@ -61,7 +61,7 @@ def looks_inline(spec: str) -> bool:
 
 
 def parse_inline(spec: str) -> npt.NDArray[np.float64]:
-    """An inline matrix: ``"0 -1 0; -1 5 -1; 0 -1 0"``, ``"[[1,2],[3,4]]"`` or ``"3x3: 1,2,..."``."""
+    """An inline matrix: ``"0 -1 0; -1 5 -1; 0 -1 0"``, ``"[[1,2],[3,4]]"``, ``"3x3: 1,2,..."``."""
     where = f"inline kernel {_shorten(spec)!r}"
     match = _IMAGEMAGICK.match(spec)
     if match:
@@ -104,7 +104,9 @@ def parse_vips_matrix(text: str, where: str) -> tuple[npt.NDArray[np.float64], f
     offset = values[3] if len(values) > 3 else 0.0
     _check_side(max(width, height), "rows or columns", where)
     if scale == 0:
-        raise KernelError(f"{where} line {header_line}: the scale (a divisor in .mat) must not be 0")
+        raise KernelError(
+            f"{where} line {header_line}: the scale (a divisor in .mat) must not be 0"
+        )
     body = lines[1:]
     if len(body) != height:
         raise KernelError(f"{where}: the header promises {height} rows, the file has {len(body)}")
@@ -182,7 +184,9 @@ def _parse_json(spec: str, where: str) -> npt.NDArray[np.float64]:
     except json.JSONDecodeError as exc:
         raise KernelError(f"{where}: not a valid [[...], [...]] matrix ({exc.msg})") from None
     except RecursionError:
-        raise KernelError(f"{where}: nested too deeply; write a matrix as [[1, 2], [3, 4]]") from None
+        raise KernelError(
+            f"{where}: nested too deeply; write a matrix as [[1, 2], [3, 4]]"
+        ) from None
     rows = data if data and isinstance(data[0], list) else [data]
     _check_side(len(rows), "rows", where)
     if not all(isinstance(row, list) for row in rows):

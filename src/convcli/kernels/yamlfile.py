@@ -131,7 +131,9 @@ class _Reader:
         bodies = [key for key in ("weights", "generate", "combine") if key in fields]
         if len(bodies) != 1:
             found = " and ".join(bodies) if bodies else "none of them"
-            raise self.fail(node, f"a kernel needs exactly one of weights, generate or combine ({found})")
+            raise self.fail(
+                node, f"a kernel needs exactly one of weights, generate or combine ({found})"
+            )
         if "kernels" in fields and bodies != ["combine"]:
             raise self.fail(fields["kernels"], "'kernels' goes with 'combine'")
         if "normalize" in fields and "scale" in fields:
@@ -193,7 +195,7 @@ class _Reader:
                     raise self.fail(item, str(exc)) from None
             else:
                 parts.append(self.kernel(item, f"{common['name']}[{index}]", depth + 1))
-        return CombinedKernel(parts=tuple(parts), combine=combine, scale=scale, **common)  # type: ignore[arg-type]
+        return CombinedKernel(parts=tuple(parts), combine=combine, scale=scale, **common)
 
     def weights(self, node: yaml.Node) -> np.ndarray:
         import yaml
@@ -222,7 +224,8 @@ class _Reader:
             row = [self.number(cell, "a weight") for cell in row_node.value]
             if rows and len(row) != len(rows[0]):
                 raise self.fail(
-                    row_node, f"expected {len(rows[0])} values (as in the first row), got {len(row)}"
+                    row_node,
+                    f"expected {len(rows[0])} values (as in the first row), got {len(row)}",
                 )
             rows.append(row)
         if not rows or not rows[0]:
