@@ -8,8 +8,12 @@ class ConvcliError(Exception):
     """Base of every error convcli reports to a user."""
 
 
-class EngineArgumentError(ConvcliError, ValueError):
-    """An argument to the convolution engine is invalid (bad usage, not bad data)."""
+class UsageError(ConvcliError):
+    """The command was asked for something impossible: bad usage, not bad data (exit 2)."""
+
+
+class EngineArgumentError(UsageError, ValueError):
+    """An argument to the convolution engine is invalid."""
 
 
 class KernelError(ConvcliError, ValueError):

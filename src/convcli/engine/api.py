@@ -8,10 +8,11 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from convcli.engine.borders import canonical_border, extend_axis
+from convcli.engine.borders import extend_axis
 from convcli.engine.direct import correlate_direct
-from convcli.engine.geometry import canonical_padding, plan_axis
+from convcli.engine.geometry import plan_axis
 from convcli.errors import EngineArgumentError
+from convcli.modes import canonical_border, canonical_padding
 
 IntOrPair = int | Sequence[int]
 

@@ -12,12 +12,9 @@ first, which moves the anchor to ``span - 1 - span // 2`` of the turned kernel.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 from convcli.errors import EngineArgumentError
-
-Padding = Literal["same", "valid", "full"]
-PADDINGS: tuple[Padding, ...] = ("same", "valid", "full")
+from convcli.modes import Padding
 
 
 @dataclass(frozen=True)
@@ -37,14 +34,6 @@ class AxisPlan:
     def pad_after(self, n: int) -> int:
         last = (self.length - 1) * self.stride + self.start + (self.taps - 1) * self.dilation
         return max(0, last - (n - 1))
-
-
-def canonical_padding(name: str) -> Padding:
-    """Return the padding mode ``name`` in canonical form, or raise a clear error."""
-    key = name.strip().lower() if isinstance(name, str) else name
-    if key not in PADDINGS:
-        raise EngineArgumentError(f"unknown padding {name!r}; choose one of {', '.join(PADDINGS)}")
-    return key
 
 
 def plan_axis(
