@@ -110,9 +110,12 @@ def _filter(
     fill = _as_fill(fill)
     border_name = canonical_border(border, fill)
     padding_name = canonical_padding(padding)
-    strides = _per_axis(stride, "stride")
-    dilations = _per_axis(dilation, "dilation")
-    result_dtype = np.float64 if pixels.dtype == np.float64 else np.float32
+    strides = _per_axis(stride, "stride", pixels.ndim)
+    dilations = _per_axis(dilation, "dilation", pixels.ndim)
+    # Any byte order: '>f8' is float64 too. Wider floats keep float64's precision.
+    result_dtype = (
+        np.float64 if pixels.dtype.kind == "f" and pixels.dtype.itemsize >= 8 else np.float32
+    )
 
     signal = pixels.ndim == 1
     if signal:
@@ -145,7 +148,10 @@ def _filter(
 
 
 def _as_image(image: npt.ArrayLike) -> npt.NDArray[np.generic]:
-    pixels = np.asarray(image)
+    try:
+        pixels = np.asarray(image)
+    except ValueError as exc:  # ragged nested lists
+        raise EngineArgumentError(f"image is not a rectangular array of numbers: {exc}") from None
     if pixels.dtype.kind not in "biuf":
         raise EngineArgumentError(f"image must hold integers or floats, not {pixels.dtype} values")
     if pixels.ndim not in (1, 2, 3):
@@ -187,11 +193,12 @@ def _as_fill(fill: float) -> float:
     return float(fill)
 
 
-def _per_axis(value: IntOrPair, name: str) -> tuple[int, int]:
-    """An int or a (rows, columns) pair of ints, each at least 1."""
-    values: tuple[object, ...] = (
-        (value, value) if _is_int(value) or not isinstance(value, Sequence) else tuple(value)
-    )
+def _per_axis(value: IntOrPair, name: str, image_ndim: int) -> tuple[int, int]:
+    """An int, or for images a (rows, columns) pair of ints; each at least 1."""
+    is_pair = isinstance(value, Sequence | np.ndarray) and not isinstance(value, str)
+    if is_pair and image_ndim == 1:
+        raise EngineArgumentError(f"a 1-D signal takes a single {name}, not {value!r}")
+    values: tuple[object, ...] = tuple(value) if is_pair else (value, value)  # type: ignore[arg-type]
     if len(values) != 2 or not all(_is_int(v) for v in values):
         raise EngineArgumentError(f"{name} must be a whole number or a pair of them, not {value!r}")
     rows, cols = (int(v) for v in values)  # type: ignore[call-overload]

@@ -1,0 +1,422 @@
+"""Reading and writing pictures: Pillow for image files, NumPy for .npy, text for .txt/.csv.
+
+Every decoded pixel is kept: 16-bit stays 16-bit, float stays float, palettes are expanded,
+EXIF orientation is applied. Everything that fails becomes an ImageReadError or ImageWriteError
+whose message names the file. Encoding happens in memory, so a failure never leaves a partial file.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from convcli.errors import ImageReadError, ImageWriteError, UsageError
+from convcli.limits import DEFAULT_MAX_PIXELS
+from convcli.picture import LAYOUTS, Picture
+
+ARRAY_FORMATS = {".npy": "NPY", ".txt": "TXT", ".csv": "CSV"}
+_NPY_MAGIC = b"\x93NUMPY"
+_pillow_limit_lock = threading.Lock()
+
+
+def read_picture(data: bytes, name: str, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Picture:
+    """Decode ``data`` (the bytes of a file called ``name``, or of stdin when ``name`` is "-")."""
+    if not data:
+        raise ImageReadError(f"{name}: the file is empty (0 bytes)")
+    suffix = _suffix(name)
+    if data.startswith(_NPY_MAGIC):
+        return _read_npy(data, name, max_pixels)
+    if suffix in (".txt", ".csv"):
+        return _read_text(data, name, max_pixels)
+    return _read_with_pillow(data, name, max_pixels)
+
+
+def output_format(name: str, explicit: str | None = None) -> str:
+    """The format to write: ``explicit`` (``--format``) or the one ``name``'s extension implies."""
+    from PIL import Image
+
+    Image.init()
+    if explicit:
+        key = explicit.strip().lower().lstrip(".")
+        if f".{key}" in ARRAY_FORMATS:
+            return ARRAY_FORMATS[f".{key}"]
+        by_extension = Image.registered_extensions().get(f".{key}")
+        fmt = by_extension or key.upper()
+        if fmt not in Image.SAVE:
+            raise UsageError(f"unknown output format {explicit!r}; try png, tif, jpg, npy or txt")
+        return fmt
+    suffix = _suffix(name)
+    if suffix in ARRAY_FORMATS:
+        return ARRAY_FORMATS[suffix]
+    implied = Image.registered_extensions().get(suffix)
+    if implied is None or implied not in Image.SAVE:
+        what = f"extension {suffix!r}" if suffix else "no extension"
+        raise UsageError(
+            f"{name}: cannot tell the output format ({what}); add --format png or similar"
+        )
+    return implied
+
+
+def encode_picture(picture: Picture, fmt: str, name: str, **save: Any) -> tuple[bytes, list[str]]:
+    """The bytes of ``picture`` in format ``fmt``, and notes about anything the format dropped."""
+    if fmt == "NPY":
+        return _encode_npy(picture), []
+    if fmt in ("TXT", "CSV"):
+        return _encode_text(picture, name, "," if fmt == "CSV" else " "), []
+    return _encode_with_pillow(picture, fmt, name, save)
+
+
+def decode_preview(picture: Picture, columns: int, rows: int) -> npt.NDArray[np.uint8]:
+    """An 8-bit RGB thumbnail fitting ``columns`` × ``rows`` pixels, for drawing in a terminal."""
+    from PIL import Image
+
+    rgb = _to_display_rgb(picture)
+    image = Image.fromarray(rgb)
+    image.thumbnail((max(1, columns), max(1, rows)), Image.Resampling.BOX)
+    return np.asarray(image.convert("RGB"))
+
+
+# -- reading --------------------------------------------------------------------------------
+
+
+def _read_with_pillow(data: bytes, name: str, max_pixels: int) -> Picture:
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    from convcli import png16
+
+    if png16.is_wide_png(data[:64]):
+        wide = png16.read_png16(data, max_pixels=max_pixels)
+        return Picture(
+            wide.pixels, wide.layout, "PNG 16-bit", icc_profile=wide.icc_profile, dpi=wide.dpi
+        )
+    try:
+        with _pillow_limits(), Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            if width * height > max_pixels:
+                raise ImageReadError(
+                    f"{name}: {width}×{height} is {width * height:,} pixels, above the limit of "
+                    f"{max_pixels:,} (a guard against decompression bombs); "
+                    "raise it with --max-pixels if the image is genuine"
+                )
+            frames = getattr(image, "n_frames", 1)
+            image.load()
+            info = dict(image.info)
+            source_mode = image.mode
+            try:
+                oriented = ImageOps.exif_transpose(image)
+            except Exception:  # a damaged EXIF block must not lose the picture
+                oriented = image
+            pixels, layout = _pillow_to_array(oriented)
+    except ImageReadError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageReadError(f"{name}: not an image convcli can read (unknown format)") from None
+    except Image.DecompressionBombError:
+        raise ImageReadError(f"{name}: too many pixels (decompression bomb guard)") from None
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError) as exc:
+        raise ImageReadError(
+            f"{name}: the image is truncated or corrupt ({_reason(exc)})"
+        ) from None
+    except MemoryError:
+        raise ImageReadError(f"{name}: not enough memory to decode this image") from None
+    notes = []
+    if frames > 1:
+        notes.append(f"{name} has {frames} frames; only the first is filtered")
+    return Picture(
+        pixels,
+        layout,
+        source_mode,
+        icc_profile=info.get("icc_profile") or None,
+        dpi=_dpi(info.get("dpi")),
+        notes=tuple(notes),
+    )
+
+
+def _pillow_to_array(image: Any) -> tuple[npt.NDArray[Any], str]:
+    """(H, W, C) samples and their layout for any Pillow mode."""
+    mode = image.mode
+    if mode in ("L", "LA", "RGB", "RGBA", "CMYK"):
+        return _channels(np.asarray(image)), mode
+    if mode.startswith("I;16"):
+        return _channels(np.asarray(image).astype(np.uint16)), "L"
+    if mode == "I":
+        values = np.asarray(image)
+        if values.size and values.min() >= 0 and values.max() <= 65535:
+            return _channels(values.astype(np.uint16)), "L"
+        return _channels(values.astype(np.float32)), "L"
+    if mode == "F":
+        return _channels(np.asarray(image, dtype=np.float32)), "L"
+    if mode == "1":
+        return _channels(np.asarray(image.convert("L"))), "L"
+    if mode == "P":
+        target = "RGBA" if "transparency" in image.info or image.palette.mode == "RGBA" else "RGB"
+        return _channels(np.asarray(image.convert(target))), target
+    target = "RGBA" if mode in ("PA", "RGBa", "La") or "A" in mode else "RGB"
+    if mode == "La":
+        target = "LA"
+    return _channels(np.asarray(image.convert(target))), target
+
+
+def _read_npy(data: bytes, name: str, max_pixels: int) -> Picture:
+    try:
+        stream = io.BytesIO(data)
+        major, _ = np.lib.format.read_magic(stream)
+        read_header = (
+            np.lib.format.read_array_header_1_0
+            if major == 1
+            else np.lib.format.read_array_header_2_0
+        )
+        shape, _, _ = read_header(stream)
+        _check_array_shape(shape, name, max_pixels)
+        array = np.load(io.BytesIO(data), allow_pickle=False)
+    except ImageReadError:
+        raise
+    except (ValueError, OSError, EOFError) as exc:
+        raise ImageReadError(f"{name}: not a readable .npy array ({_reason(exc)})") from None
+    return _array_picture(array, name, "npy")
+
+
+def _read_text(data: bytes, name: str, max_pixels: int) -> Picture:
+    """Numbers, one row per line (spaces and/or commas): how the article prints its image."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImageReadError(f"{name}: not a text matrix (it is not UTF-8 text)") from None
+    rows: list[list[float]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        content = line.split("#", 1)[0].replace(",", " ").split()
+        if not content:
+            continue
+        row = [_number(token, name, number) for token in content]
+        if rows and len(row) != len(rows[0]):
+            raise ImageReadError(
+                f"{name} line {number}: expected {len(rows[0])} values (as in the first row), "
+                f"got {len(row)}"
+            )
+        rows.append(row)
+        if len(rows) * len(row) > max_pixels:
+            raise ImageReadError(f"{name}: more than {max_pixels:,} values")
+    if not rows:
+        raise ImageReadError(f"{name}: no numbers found")
+    return _array_picture(np.array(rows), name, "text")
+
+
+def _array_picture(array: npt.NDArray[Any], name: str, kind: str) -> Picture:
+    """A Picture from a (H, W) or (H, W, C) array, choosing the narrowest exact sample type."""
+    if array.dtype.kind not in "biuf":
+        raise ImageReadError(f"{name}: an image array must hold numbers, not {array.dtype}")
+    if array.ndim == 2:
+        array = array[:, :, np.newaxis]
+    if array.ndim != 3 or array.shape[2] not in LAYOUTS or 0 in array.shape:
+        raise ImageReadError(
+            f"{name}: an image array is (H, W) or (H, W, C) with 1 to 4 channels, not {array.shape}"
+        )
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+        raise ImageReadError(f"{name}: the array holds NaN or infinite values")
+    pixels = _narrowest(array)
+    return Picture(np.ascontiguousarray(pixels), LAYOUTS[array.shape[2]], kind)
+
+
+def _narrowest(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """uint8 or uint16 when every value is a whole number in range, else float32."""
+    if array.dtype in (np.uint8, np.uint16):
+        return array
+    if array.dtype == np.bool_:
+        return array.astype(np.uint8) * np.uint8(255)
+    low, high = float(array.min()), float(array.max())
+    whole = array.dtype.kind in "iu" or bool(np.all(array == np.round(array)))
+    if whole and low >= 0 and high <= 255:
+        return array.astype(np.uint8)
+    if whole and low >= 0 and high <= 65535:
+        return array.astype(np.uint16)
+    return array.astype(np.float32)
+
+
+def _check_array_shape(shape: tuple[int, ...], name: str, max_pixels: int) -> None:
+    if len(shape) in (2, 3) and shape[0] * shape[1] > max_pixels:
+        raise ImageReadError(
+            f"{name}: {shape[1]}×{shape[0]} is above the limit of {max_pixels:,} pixels; "
+            "raise it with --max-pixels"
+        )
+
+
+# -- writing --------------------------------------------------------------------------------
+
+
+def _encode_npy(picture: Picture) -> bytes:
+    stream = io.BytesIO()
+    pixels = picture.pixels
+    np.save(stream, pixels[:, :, 0] if pixels.shape[2] == 1 else pixels, allow_pickle=False)
+    return stream.getvalue()
+
+
+def _encode_text(picture: Picture, name: str, separator: str) -> bytes:
+    if picture.pixels.shape[2] != 1:
+        raise ImageWriteError(
+            f"{name}: a text matrix holds one channel, this result has {picture.layout}; "
+            "use --gray, --channels, or write .npy"
+        )
+    values = picture.pixels[:, :, 0]
+    whole = values.dtype.kind in "iu" or bool(np.all(values == np.round(values)))
+    fmt = "%d" if whole else "%.9g"
+    stream = io.StringIO()
+    np.savetxt(stream, values.astype(np.int64) if whole else values, fmt=fmt, delimiter=separator)
+    return stream.getvalue().encode()
+
+
+def _encode_with_pillow(
+    picture: Picture, fmt: str, name: str, save: dict[str, Any]
+) -> tuple[bytes, list[str]]:
+    from PIL import Image
+
+    from convcli import png16
+
+    notes: list[str] = []
+    picture = _fit_format(picture, fmt, name, notes)
+    pixels, layout = picture.pixels, picture.layout
+    options = {k: v for k, v in save.items() if v is not None}
+    if picture.icc_profile and fmt in ("PNG", "JPEG", "TIFF", "WEBP"):
+        options["icc_profile"] = picture.icc_profile
+    if picture.dpi and fmt in ("PNG", "JPEG", "TIFF"):
+        options["dpi"] = picture.dpi
+    if pixels.dtype == np.uint16 and layout != "L":
+        return (
+            png16.write_png16(
+                pixels,
+                layout,
+                icc_profile=picture.icc_profile,
+                dpi=picture.dpi,
+                compress_level=options.get("compress_level", 6),
+            ),
+            notes,
+        )
+    height, width = pixels.shape[:2]
+    if pixels.dtype == np.uint16:
+        image = Image.frombytes("I;16", (width, height), pixels.astype("<u2").tobytes())
+    elif pixels.dtype == np.float32:
+        image = Image.frombytes("F", (width, height), pixels.astype("<f4").tobytes())
+    else:
+        image = Image.frombytes(layout, (width, height), np.ascontiguousarray(pixels).tobytes())
+    stream = io.BytesIO()
+    try:
+        image.save(stream, format=fmt, **options)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ImageWriteError(f"{name}: {fmt} cannot store this image ({_reason(exc)})") from None
+    return stream.getvalue(), notes
+
+
+def _fit_format(picture: Picture, fmt: str, name: str, notes: list[str]) -> Picture:
+    """Adapt ``picture`` to what ``fmt`` can hold, refusing what cannot be done without loss."""
+    pixels, layout = picture.pixels, picture.layout
+    if pixels.dtype == np.float32:
+        if fmt != "TIFF":
+            raise ImageWriteError(
+                f"{name}: {fmt} cannot hold float values; write .tif or .npy, "
+                "or choose --depth 8 or 16"
+            )
+        if layout != "L":
+            raise ImageWriteError(
+                f"{name}: float TIFFs hold one channel, this result has {layout}; "
+                "write .npy, or use --gray or --depth 8/16"
+            )
+    if pixels.dtype == np.uint16 and layout != "L" and fmt != "PNG":
+        raise ImageWriteError(
+            f"{name}: convcli writes 16-bit {layout} only as PNG; write .png or .npy, "
+            "or choose --depth 8"
+        )
+    if pixels.dtype == np.uint16 and fmt not in ("PNG", "TIFF"):
+        raise ImageWriteError(f"{name}: {fmt} cannot hold 16-bit samples; use --depth 8")
+    alpha_unsupported = fmt in ("JPEG", "BMP", "PPM", "EPS", "PCX")
+    if "A" in layout and alpha_unsupported:
+        keep = [i for i, c in enumerate(layout) if c != "A"]
+        notes.append(f"{name}: {fmt} has no alpha channel; alpha was dropped")
+        pixels, layout = pixels[:, :, keep], layout.replace("A", "")
+    if layout == "CMYK" and fmt not in ("JPEG", "TIFF"):
+        notes.append(f"{name}: {fmt} cannot hold CMYK; converted to RGB")
+        from PIL import Image
+
+        rgb = Image.frombytes("CMYK", (pixels.shape[1], pixels.shape[0]), pixels.tobytes())
+        pixels, layout = _channels(np.asarray(rgb.convert("RGB"))), "RGB"
+    return picture.with_pixels(np.ascontiguousarray(pixels), layout)
+
+
+def _to_display_rgb(picture: Picture) -> npt.NDArray[np.uint8]:
+    """8-bit RGB for showing on screen (alpha composited over mid-grey, floats stretched)."""
+    values = picture.pixels.astype(np.float64)
+    if picture.is_float:
+        low, high = float(values.min()), float(values.max())
+        values = (values - low) / (high - low or 1.0)
+    else:
+        values = values / picture.full_range
+    layout = picture.layout
+    if layout == "CMYK":
+        c, m, y, k = (values[:, :, i] for i in range(4))
+        values = np.stack([(1 - c) * (1 - k), (1 - m) * (1 - k), (1 - y) * (1 - k)], axis=2)
+        layout = "RGB"
+    alpha = None
+    if "A" in layout:
+        alpha = values[:, :, layout.index("A")][:, :, np.newaxis]
+        values = values[:, :, [i for i, c in enumerate(layout) if c != "A"]]
+    if values.shape[2] == 1:
+        values = np.repeat(values, 3, axis=2)
+    if alpha is not None:
+        values = values * alpha + 0.5 * (1 - alpha)
+    return np.rint(np.clip(values, 0, 1) * 255).astype(np.uint8)
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+@contextmanager
+def _pillow_limits() -> Iterator[None]:
+    """Replace Pillow's global bomb check by convcli's own (done before decoding) while open."""
+    from PIL import Image
+
+    with _pillow_limit_lock, warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            yield
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
+
+
+def _channels(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    return array[:, :, np.newaxis] if array.ndim == 2 else array
+
+
+def _dpi(value: object) -> tuple[float, float] | None:
+    if isinstance(value, tuple) and len(value) == 2:
+        try:
+            x, y = float(value[0]), float(value[1])
+        except (TypeError, ValueError):
+            return None
+        return (x, y) if x > 0 and y > 0 else None
+    return None
+
+
+def _suffix(name: str) -> str:
+    dot = name.rfind(".")
+    return name[dot:].lower() if dot > name.rfind("/") and dot >= 0 else ""
+
+
+def _number(token: str, name: str, line: int) -> float:
+    try:
+        value = float(token)
+    except ValueError:
+        raise ImageReadError(f"{name} line {line}: {token[:20]!r} is not a number") from None
+    if not np.isfinite(value):
+        raise ImageReadError(f"{name} line {line}: {token[:20]!r} is not a finite number")
+    return value
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:120]
