@@ -52,6 +52,8 @@ def output_format(name: str, explicit: str | None = None) -> str:
         if fmt not in Image.SAVE:
             raise UsageError(f"unknown output format {explicit!r}; try png, tif, jpg, npy or txt")
         return fmt
+    if name == "-":
+        return "PNG"  # stdout has no extension; PNG keeps every pixel
     suffix = _suffix(name)
     if suffix in ARRAY_FORMATS:
         return ARRAY_FORMATS[suffix]

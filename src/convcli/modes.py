@@ -69,7 +69,7 @@ def canonical_border(name: str, fill: float = 0.0) -> Border:
         return BORDER_ALIASES[key]
     raise EngineArgumentError(
         f"unknown border {name!r}; choose one of {', '.join(BORDERS)} "
-        f"(or an alias: {', '.join(sorted(BORDER_ALIASES))})"
+        "(other tools' names such as replicate, symmetric, reflect101 or periodic work too)"
     )
 
 

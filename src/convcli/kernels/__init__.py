@@ -13,7 +13,7 @@ from convcli.kernels.model import (
     Kernel,
     KernelInfo,
 )
-from convcli.kernels.resolver import resolve_kernel
+from convcli.kernels.resolver import resolve_chain, resolve_kernel
 
 __all__ = [
     "COMBINES",
@@ -31,6 +31,7 @@ __all__ = [
     "library_entries",
     "library_names",
     "normalise_name",
+    "resolve_chain",
     "resolve_kernel",
 ]
 

@@ -49,6 +49,19 @@ def resolve_kernel(spec: str) -> AnyKernel:
     return generate(spec)
 
 
+def resolve_chain(spec: str) -> list[AnyKernel]:
+    """Kernels to apply one after another, written ``"gaussian-5 | sharpen"``.
+
+    A spec naming an existing file is one kernel even if its name contains ``|``.
+    """
+    if "|" not in spec or Path(spec).expanduser().is_file():
+        return [resolve_kernel(spec)]
+    steps = [step.strip() for step in spec.split("|")]
+    if not all(steps):
+        raise KernelError(f"{spec!r}: an empty step in a chain; write 'blur | sharpen'")
+    return [resolve_kernel(step) for step in steps]
+
+
 def _from_file(spec: str) -> AnyKernel | None:
     file_part, _, member = spec.partition("#")
     path = Path(file_part).expanduser()

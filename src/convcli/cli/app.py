@@ -1,0 +1,58 @@
+"""The Typer application: the root options and the command groups."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from convcli.cli import apply_cmd, kernels_cmd, show_cmd
+from convcli.cli.console import Settings
+from convcli.cli.group import ConvcliGroup
+
+app = typer.Typer(
+    name="convcli",
+    cls=ConvcliGroup,
+    help="Filter images with convolution kernels: a kernel library, an exact NumPy engine.\n\n"
+    "Start with [bold]convcli apply sharpen photo.png -o sharp.png[/], "
+    "[bold]convcli kernels list[/] and [bold]convcli show photo.png[/].",
+    rich_markup_mode="rich",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.command(name="apply", no_args_is_help=True)(apply_cmd.apply)
+app.command(name="show", no_args_is_help=True)(show_cmd.show)
+app.add_typer(kernels_cmd.app, name="kernels")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from convcli import __version__
+
+        typer.echo(f"convcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool | None,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = None,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the full traceback when something fails.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print nothing on stderr but errors.")
+    ] = False,
+) -> None:
+    """Filter images with convolution kernels."""
+    Settings.debug = Settings.debug or debug
+    Settings.quiet = quiet
+
+
+def main() -> None:
+    """The ``convcli`` console script."""
+    app(prog_name="convcli")

@@ -1,0 +1,248 @@
+"""``convcli apply``: filter an image with a kernel (or a chain of kernels)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Literal
+
+import typer
+
+from convcli.cli import options
+from convcli.cli.console import note, reporting_errors, warn
+from convcli.limits import DEFAULT_MAX_PIXELS
+
+ENGINE = "Engine"
+VALUES = "Output values"
+CHANNELS = "Channels"
+FILES = "Input and output"
+
+
+def apply(
+    kernel: Annotated[
+        str,
+        typer.Argument(
+            help="A library name (sharpen), a file (edge.txt, blur.yaml, k.mat), a generator "
+            "(gaussian:sigma=2), an inline matrix ('0 -1 0; -1 5 -1; 0 -1 0'), or a chain "
+            "'gaussian-3 | sharpen'.",
+            autocompletion=options.complete_kernel,
+            metavar="KERNEL",
+            show_default=False,
+        ),
+    ],
+    input: Annotated[
+        str,
+        typer.Argument(
+            help="The image to filter (PNG, JPEG, TIFF, ... or .npy/.txt/.csv), or - for stdin.",
+            metavar="INPUT",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Where to write (format from the extension), or - for stdout.",
+            rich_help_panel=FILES,
+            show_default=False,
+        ),
+    ] = None,
+    format: Annotated[
+        str | None,
+        typer.Option(
+            help="Output format: png, tif, jpg, npy, txt ... (default: from -o; PNG for -o -).",
+            rich_help_panel=FILES,
+            show_default=False,
+        ),
+    ] = None,
+    as_array: Annotated[
+        bool,
+        typer.Option(
+            "--as-array", help="Print the result as a matrix instead.", rich_help_panel=FILES
+        ),
+    ] = False,
+    max_pixels: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Refuse larger images (decompression-bomb guard).", rich_help_panel=FILES
+        ),
+    ] = DEFAULT_MAX_PIXELS,
+    border: Annotated[
+        str,
+        typer.Option(
+            callback=options.border,
+            autocompletion=options.complete_border,
+            help="Outside the image: reflect (dcba|abcd), mirror (dcb|abcd), nearest "
+            "(aaa|abcd), wrap (abcd|abcd) or constant (kkk|abcd, k = --fill). Other tools' "
+            "names work too: replicate, symmetric, reflect101, periodic, zero ...",
+            rich_help_panel=ENGINE,
+        ),
+    ] = "reflect",
+    fill: Annotated[
+        float, typer.Option(help="The value outside for --border constant.", rich_help_panel=ENGINE)
+    ] = 0.0,
+    padding: Annotated[
+        Literal["same", "valid", "full"],
+        typer.Option(
+            help="Output size: same as the input, valid (kernel fully inside), full (overlap).",
+            rich_help_panel=ENGINE,
+        ),
+    ] = "same",
+    stride: Annotated[
+        int, typer.Option(min=1, help="Keep every n-th row and column.", rich_help_panel=ENGINE)
+    ] = 1,
+    dilation: Annotated[
+        int, typer.Option(min=1, help="Space the taps n pixels apart.", rich_help_panel=ENGINE)
+    ] = 1,
+    convolve: Annotated[
+        bool,
+        typer.Option(
+            "--convolve",
+            help="True convolution (kernel turned 180°). The default applies the kernel as "
+            "written, like OpenCV filter2D and vips conv.",
+            rich_help_panel=ENGINE,
+        ),
+    ] = False,
+    repeat: Annotated[
+        int,
+        typer.Option(min=1, help="Apply the kernel (or chain) n times.", rich_help_panel=ENGINE),
+    ] = 1,
+    absolute: Annotated[
+        bool,
+        typer.Option("--abs", help="Magnitude of signed results (edges).", rich_help_panel=VALUES),
+    ] = False,
+    normalize: Annotated[
+        bool,
+        typer.Option(
+            "--normalize", help="Stretch min..max to the full range.", rich_help_panel=VALUES
+        ),
+    ] = False,
+    scale: Annotated[
+        float | None,
+        typer.Option(
+            parser=options.number,
+            metavar="NUMBER",
+            help="Multiply the result, replacing the kernel's own scale (e.g. 1/16).",
+            rich_help_panel=VALUES,
+            show_default=False,
+        ),
+    ] = None,
+    offset: Annotated[
+        options.Offset | None,
+        typer.Option(
+            parser=options.offset,
+            metavar="VALUE|N%",
+            help="Add after scaling, replacing the kernel's own: a value, or a percentage (50%).",
+            rich_help_panel=VALUES,
+            show_default=False,
+        ),
+    ] = None,
+    depth: Annotated[
+        Literal["8", "16", "float"] | None,
+        typer.Option(
+            help="Output samples: 8 or 16 bits, or float (signed and unclipped, for .npy or a "
+            "one-channel .tif). Default: the input's depth; float for .npy/.txt/.csv.",
+            rich_help_panel=VALUES,
+            show_default=False,
+        ),
+    ] = None,
+    gray: Annotated[
+        bool, typer.Option("--gray", help="Convert to luminance first.", rich_help_panel=CHANNELS)
+    ] = False,
+    channels: Annotated[
+        str | None,
+        typer.Option(
+            help="Channels to filter, e.g. RGB, R, A. Default: all but alpha, which is carried "
+            "through unfiltered.",
+            rich_help_panel=CHANNELS,
+            show_default=False,
+        ),
+    ] = None,
+    premultiply: Annotated[
+        bool,
+        typer.Option(
+            "--premultiply",
+            help="Weight colour by alpha, so transparent edges get no dark halo (filters alpha "
+            "too).",
+            rich_help_panel=CHANNELS,
+        ),
+    ] = False,
+) -> None:
+    """Filter an image with a kernel and write the result.
+
+    [bold]Examples[/]
+
+    [dim]$[/] convcli apply sharpen photo.jpg -o sharp.jpg
+
+    [dim]$[/] convcli apply sobel-x scan.png -o edges.npy  [dim]# signed, unclipped values[/]
+
+    [dim]$[/] convcli apply 'gaussian:sigma=2 | sharpen' in.png -o out.png --repeat 2
+
+    [dim]$[/] convcli apply '0 -1 0; -1 5 -1; 0 -1 0' - -o - < in.png > out.png
+    """
+    with reporting_errors():
+        from convcli import jobs
+        from convcli.kernels import resolve_chain
+        from convcli.outputs import read_input, write_output
+        from convcli.pipeline import FilterOptions, with_overrides
+
+        _check_destination(input, output, as_array)
+        chain = with_overrides(
+            resolve_chain(kernel), scale, (offset.value, offset.relative) if offset else None
+        )
+        if scale is None:
+            for message in jobs.weight_sum_notes(chain):
+                note(f"note: {message}")
+        filters = FilterOptions(
+            convolve=convolve,
+            border=border,
+            fill=fill,
+            padding=padding,
+            stride=stride,
+            dilation=dilation,
+            repeat=repeat,
+            channels=channels,
+            premultiply=premultiply,
+            gray=gray,
+        )
+        values = jobs.OutputOptions(
+            depth=depth, absolute=absolute, normalize=normalize, format=format
+        )
+        data = read_input(input, sys.stdin.buffer)
+        if as_array:
+            picture, report = jobs.filter_image(
+                data, input, chain, filters, values, array_output=True, max_pixels=max_pixels
+            )
+            _warn_all(report.notes)
+            from convcli.cli.show_cmd import print_array
+
+            print_array(picture, channel=None, region=None)
+            return
+        assert output is not None
+        encoded, report = jobs.filter_bytes(
+            data, input, output, chain, filters, values, max_pixels=max_pixels
+        )
+        _warn_all(report.notes)
+        write_output(encoded, output, sys.stdout.buffer)
+
+
+def _check_destination(input: str, output: str | None, as_array: bool) -> None:
+    """Usage errors that need no image: where to write, and never over the input."""
+    from convcli.errors import UsageError
+    from convcli.outputs import check_output_target
+
+    if as_array:
+        return
+    if output is None:
+        raise UsageError("say where to write: -o FILE, -o - for stdout, or --as-array")
+    check_output_target(output, [input])
+    if output == "-" and sys.stdout.isatty():
+        raise UsageError(
+            "refusing to write image bytes to a terminal; "
+            "redirect stdout (> out.png) or give -o FILE"
+        )
+
+
+def _warn_all(messages: list[str]) -> None:
+    for message in messages:
+        warn(message)

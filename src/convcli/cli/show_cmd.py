@@ -1,0 +1,136 @@
+"""``convcli show``: look at an image: a summary and a preview, or its pixel values."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import typer
+
+from convcli.cli import options
+from convcli.cli.console import note, out_console, reporting_errors, warn
+from convcli.limits import DEFAULT_MAX_PIXELS
+
+if TYPE_CHECKING:
+    from convcli.picture import Picture
+
+
+def show(
+    image: Annotated[
+        str,
+        typer.Argument(
+            help="An image file, .npy or .txt/.csv matrix, or - for stdin.", metavar="IMAGE"
+        ),
+    ],
+    as_array: Annotated[
+        bool,
+        typer.Option("--as-array", help="Print the pixel matrix, shaded by value (a heat map)."),
+    ] = False,
+    channel: Annotated[
+        str | None,
+        typer.Option(
+            help="The channel to print: a letter (R, G, B, A, L) or an index. Default: the first.",
+            show_default=False,
+        ),
+    ] = None,
+    region: Annotated[
+        options.Region | None,
+        typer.Option(
+            parser=options.region,
+            metavar="X,Y,W,H",
+            help="The part to show: x,y,width,height. Default: a corner that fits the terminal "
+            "(--as-array) or the whole image (--format).",
+            show_default=False,
+        ),
+    ] = None,
+    format: Annotated[
+        Literal["csv", "json", "npy", "txt"] | None,
+        typer.Option(
+            help="Write the values to stdout in this format, for pipelines.", show_default=False
+        ),
+    ] = None,
+    max_pixels: Annotated[
+        int, typer.Option(min=1, help="Refuse larger images (decompression-bomb guard).")
+    ] = DEFAULT_MAX_PIXELS,
+) -> None:
+    """Show an image: size, mode, depth, per-channel statistics and a preview.
+
+    [bold]Examples[/]
+
+    [dim]$[/] convcli show photo.png
+
+    [dim]$[/] convcli show photo.png --as-array --channel G --region 100,40,12,8
+
+    [dim]$[/] convcli show scan.png --format csv > values.csv
+    """
+    with reporting_errors():
+        from convcli.imageio import read_picture
+        from convcli.outputs import read_input
+
+        picture = read_picture(read_input(image, sys.stdin.buffer), image, max_pixels=max_pixels)
+        for message in picture.notes:
+            warn(message)
+        if format is not None:
+            _write_values(picture, channel, region, format)
+        elif as_array:
+            print_array(picture, channel=channel, region=region)
+        else:
+            _print_summary(picture, image)
+
+
+def print_array(picture: Picture, *, channel: str | None, region: options.Region | None) -> None:
+    """The heat-map matrix of one channel, cut to ``region`` or to what fits the terminal."""
+    from convcli import render
+    from convcli.views import choose_channel, crop, fitting_region
+
+    index = choose_channel(picture, channel)
+    values = picture.pixels[:, :, index]
+    if region is None:
+        box = fitting_region(values, out_console.width, max(out_console.height - 4, 8))
+    else:
+        box = (region.x, region.y, region.width, region.height)
+    (x, y, width, height), cut_by_edges = crop(values, box)
+    shown = values[y : y + height, x : x + width]
+    value_range = (
+        (float(values.min()), float(values.max()))
+        if picture.is_float
+        else (0.0, picture.full_range)
+    )
+    out_console.print(render.array_view(shown, left=x, top=y, value_range=value_range))
+    where = f"rows {y}–{y + height - 1}, columns {x}–{x + width - 1}"
+    message = f"channel {picture.layout[index]} of {picture.layout}: {where}"
+    message += f" of {picture.width}×{picture.height}"
+    if (width, height) != (picture.width, picture.height):
+        message += "; use --region x,y,w,h for another part"
+    if cut_by_edges:
+        message += " (the region was cut at the image's edges)"
+    note(message)
+
+
+def _print_summary(picture: Picture, name: str) -> None:
+    from convcli import render
+    from convcli.imageio import decode_preview
+
+    out_console.print(render.summary(picture, name))
+    if out_console.color_system is None:
+        note("preview omitted: stdout is not a colour terminal (try --as-array or --format)")
+        return
+    columns = max(out_console.width, 8)
+    rows = max(out_console.height - 8, 4) * 2
+    out_console.print(render.preview(decode_preview(picture, columns, rows)))
+
+
+def _write_values(
+    picture: Picture, channel: str | None, region: options.Region | None, fmt: str
+) -> None:
+    from convcli.errors import UsageError
+    from convcli.views import encode_values
+
+    if fmt == "npy" and sys.stdout.isatty():
+        raise UsageError("refusing to write .npy bytes to a terminal; redirect stdout")
+    box = None if region is None else (region.x, region.y, region.width, region.height)
+    data, cut = encode_values(picture, channel, box, fmt)
+    if cut:
+        note("the region was cut at the image's edges")
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()

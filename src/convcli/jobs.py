@@ -1,0 +1,118 @@
+"""One filtering job from bytes to bytes: decode, filter, convert to output samples, encode.
+
+The CLI and the batch workers both run this; it knows nothing of terminals or paths on disk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from convcli.imageio import encode_picture, output_format, read_picture
+from convcli.kernels import AnyKernel, Kernel
+from convcli.limits import DEFAULT_MAX_PIXELS
+from convcli.picture import Picture
+from convcli.pipeline import FilterOptions, filter_picture
+from convcli.quantize import Clipped, Depth, default_depth, quantize
+
+#: Formats whose samples are the raw float results by default.
+ARRAY_OUTPUTS = frozenset({"NPY", "TXT", "CSV"})
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """How results become output samples and bytes."""
+
+    depth: Depth | None = None  #: None keeps the input's depth (float for array outputs)
+    absolute: bool = False
+    normalize: bool = False
+    format: str | None = None  #: overrides the output name's extension
+    save: dict[str, Any] = field(default_factory=dict)  #: Pillow save options
+
+
+@dataclass
+class JobReport:
+    """What a user should hear about one job."""
+
+    notes: list[str] = field(default_factory=list)
+    clipped: Clipped | None = None
+
+
+def filter_image(
+    data: bytes,
+    input_name: str,
+    chain: list[AnyKernel],
+    options: FilterOptions,
+    output: OutputOptions,
+    *,
+    array_output: bool,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> tuple[Picture, JobReport]:
+    """Decode ``data`` and filter it into output samples."""
+    picture = read_picture(data, input_name, max_pixels=max_pixels)
+    report = JobReport(notes=list(picture.notes))
+    filtered = filter_picture(picture, chain, options)
+    depth = output.depth or default_depth(picture, array_output)
+    result, clipped = quantize(
+        filtered, depth, absolute=output.absolute, normalize=output.normalize
+    )
+    report.clipped = clipped
+    clip_message = clipping_note(clipped, result.full_range)
+    if clip_message:
+        report.notes.append(clip_message)
+    return result, report
+
+
+def filter_bytes(
+    data: bytes,
+    input_name: str,
+    output_name: str,
+    chain: list[AnyKernel],
+    options: FilterOptions,
+    output: OutputOptions,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> tuple[bytes, JobReport]:
+    """The encoded output for ``data``: the whole job, for one file or stdin."""
+    fmt = output_format(output_name, output.format)
+    result, report = filter_image(
+        data,
+        input_name,
+        chain,
+        options,
+        output,
+        array_output=fmt in ARRAY_OUTPUTS,
+        max_pixels=max_pixels,
+    )
+    encoded, notes = encode_picture(result, fmt, output_name, **output.save)
+    report.notes.extend(notes)
+    return encoded, report
+
+
+def weight_sum_notes(chain: list[AnyKernel]) -> list[str]:
+    """A note for each kernel whose weights sum to neither 0 nor 1 (brightness will change)."""
+    notes = []
+    for kernel in dict.fromkeys(chain):  # each kernel once, in order
+        if not isinstance(kernel, Kernel):
+            continue
+        total = kernel.effective_sum
+        if abs(total) > 1e-9 and abs(total - 1) > 1e-9:
+            notes.append(
+                f"kernel {kernel.name!r} sums to {total:.6g}, not 0 or 1, so it scales brightness "
+                f"by {total:.6g}; use --scale 1/{kernel.weight_sum:.6g} or 'normalize: true' "
+                "to keep it"
+            )
+    return notes
+
+
+def clipping_note(clipped: Clipped, output_max: float) -> str | None:
+    """One line saying how many filtered values were clipped, or None if none were."""
+    if not clipped.count:
+        return None
+    share = 100 * clipped.count / max(clipped.total, 1)
+    return (
+        f"{clipped.count:,} of {clipped.total:,} values ({share:.2g}%) fell outside "
+        f"0..{output_max:g} "
+        f"and were clipped ({clipped.low:,} below, {clipped.high:,} above); "
+        "--abs, --normalize, --offset 50% or a .npy output keep them"
+    )
