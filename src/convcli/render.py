@@ -170,6 +170,8 @@ def _heat_style(value: float, low: float, high: float, palette: npt.NDArray[Any]
 def _number(value: Any) -> str:
     """Whole numbers without a decimal point, others with up to 4 significant digits."""
     number = float(value)
+    if abs(number) < 1e-12:  # sums such as 1e-17 are rounding noise around 0
+        number = 0.0
     if number.is_integer() and abs(number) < 1e15:
         return str(int(number))
     return f"{number:.4g}"

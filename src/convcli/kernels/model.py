@@ -42,7 +42,9 @@ class KernelInfo:
     @property
     def origin(self) -> str:
         """Where the kernel came from, for people: ``built-in``, ``file edge.txt`` ..."""
-        return f"{self.source} ({self.path})" if self.path else self.source
+        if self.path and self.source != "built-in":
+            return f"{self.source} ({self.path})"
+        return self.source
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)

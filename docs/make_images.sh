@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Regenerate the README's before/after pictures with convcli itself: docs/make_images.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=docs/images
+card=sample_images/test-card.png
+cp "$card" "$out/test-card.png"
+convcli -q apply sharpen-strong "$card" -o "$out/card-sharpen.png"
+convcli -q apply 'gaussian:sigma=3' "$card" -o "$out/card-gaussian.png"
+convcli -q apply sobel "$card" -o "$out/card-sobel.png" --gray
+convcli -q apply sobel-x "$card" -o "$out/card-sobel-x.png" --gray --offset 50% --scale 1/8
+convcli -q apply emboss-grey "$card" -o "$out/card-emboss.png" --gray
+convcli -q apply 'motion:length=21,angle=30' "$card" -o "$out/card-motion.png"
+convcli -q apply box-7 sample_images/logo-rgba.png -o "$out/logo-box.png"
+convcli -q apply box-7 sample_images/logo-rgba.png -o "$out/logo-box-premultiplied.png" --premultiply
+cp sample_images/logo-rgba.png "$out/logo-rgba.png"
