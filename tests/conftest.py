@@ -24,3 +24,98 @@ def user_kernels(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     folder.mkdir()
     monkeypatch.setenv("CONVCLI_KERNEL_PATH", str(folder))
     return folder
+
+
+# -- running the command line -----------------------------------------------------------------
+
+#: A terminal size that makes Rich's rendering the same on every machine.
+TERMINAL = {"COLUMNS": "100", "LINES": "40", "TERMINAL_WIDTH": "100"}
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch):
+    """Run ``convcli ARGS`` in this process through Typer's CliRunner; returns its Result.
+
+    ``--debug``/``--quiet`` are process-wide settings, so they are reset for every test, and the
+    consoles (built at import) are kept plain even if the tests were started from a terminal.
+    """
+    from typer.testing import CliRunner
+
+    from convcli.cli import app
+    from convcli.cli import console as consoles
+
+    monkeypatch.setattr(consoles.Settings, "debug", False)
+    monkeypatch.setattr(consoles.Settings, "quiet", False)
+    for console in (consoles.out_console, consoles.err_console):
+        monkeypatch.setattr(console, "_color_system", None)
+    runner = CliRunner()
+
+    def invoke(*args: object, input: bytes | None = None, env: dict[str, str] | None = None):
+        return runner.invoke(
+            app,
+            [str(arg) for arg in args],
+            input=input,
+            env={**TERMINAL, **(env or {})},
+            prog_name="convcli",
+        )
+
+    return invoke
+
+
+@pytest.fixture
+def run_convcli():
+    """Run the installed ``convcli`` in a subprocess: ``python -m convcli`` or the script."""
+    import os
+    import subprocess
+    import sys
+
+    def run(
+        *args: object,
+        input: bytes | None = None,
+        env: dict[str, str] | None = None,
+        script: bool = False,
+        cwd: Path | None = None,
+        **options: object,
+    ) -> subprocess.CompletedProcess[bytes]:
+        command = (
+            [str(Path(sys.executable).with_name("convcli"))]
+            if script
+            else [sys.executable, "-m", "convcli"]
+        )
+        environment = {**os.environ, **TERMINAL, **(env or {})}
+        return subprocess.run(
+            [*command, *(str(arg) for arg in args)],
+            input=input,
+            capture_output="stdout" not in options,
+            env=environment,
+            cwd=cwd,
+            timeout=60,
+            check=False,
+            **options,  # type: ignore[call-overload]
+        )
+
+    return run
+
+
+@pytest.fixture
+def gray_png(tmp_path: Path) -> Path:
+    """A 9×12 8-bit gray PNG of noise (every value different enough to show any mistake)."""
+    from pictures import ramp, save
+
+    return save(tmp_path / "gray.png", ramp(9, 12))
+
+
+@pytest.fixture
+def rgb_png(tmp_path: Path) -> Path:
+    """A 7×10 8-bit RGB PNG of noise."""
+    from pictures import ramp, save
+
+    return save(tmp_path / "rgb.png", ramp(7, 10, 3, seed=1))
+
+
+@pytest.fixture
+def rgba_png(tmp_path: Path) -> Path:
+    """A 7×10 8-bit RGBA PNG of noise, alpha included."""
+    from pictures import ramp, save
+
+    return save(tmp_path / "rgba.png", ramp(7, 10, 4, seed=2))

@@ -61,10 +61,8 @@ def test_file_with_a_suffix_does_not_shadow_the_bare_name(workdir: Path) -> None
 
 
 def test_folder_named_like_a_library_kernel_does_not_hide_it(workdir: Path) -> None:
-    """A directory called ``emboss`` in the current directory is not a kernel file.
-
-    Only an existing *file* takes precedence over a library name.
-    """
+    """A directory called ``emboss`` in the current directory is not a kernel file."""
+    # Only an existing *file* takes precedence over a library name.
     (workdir / "emboss").mkdir()
     assert plain("emboss").source == "built-in"
 

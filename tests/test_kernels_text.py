@@ -76,6 +76,8 @@ def test_grid_reads_exact_weights(text: str, expected: list[list[float]]) -> Non
         pytest.param("", ["k.txt", "empty"], id="empty"),
         pytest.param("  \n\n\t\n", ["k.txt", "empty"], id="blank-lines"),
         pytest.param("# only a comment\n# and another\n", ["k.txt", "empty"], id="only-comments"),
+        pytest.param(",", ["k.txt", "empty"], id="only-a-comma"),
+        pytest.param(", ,\n,\n", ["k.txt", "empty"], id="only-commas"),
         pytest.param("1 2\n3 x", ["k.txt line 2", "'x' is not a number"], id="non-numeric"),
         pytest.param(
             "1 2\n3 4\n\n# c\n5 6 7", ["k.txt line 5", "expected 2", "got 3"], id="ragged"
@@ -157,7 +159,7 @@ def test_inline_reads_exact_weights(spec: str, expected: list[list[float]]) -> N
         pytest.param(" 3 x 3 : 0,-1,0,-1,5,-1,0,-1,0", SHARPEN, id="spaced-header"),
         pytest.param("3x1: 1,2,3", [[1.0, 2.0, 3.0]], id="width-first"),
         pytest.param("1x3: 1,2,3", [[1.0], [2.0], [3.0]], id="height-second"),
-        pytest.param("3x2: 1/2,1,2, 3,4,5", [[0.5, 1, 2], [3, 4, 5]], id="fraction"),
+        pytest.param("3x2+1+1: 1/2,1,2, 3,4,5", [[0.5, 1, 2], [3, 4, 5]], id="fraction"),
         pytest.param(
             "3x3: nan,1,nan, 1,1,1, nan,1,nan", [[0, 1, 0], [1, 1, 1], [0, 1, 0]], id="nan"
         ),
@@ -194,7 +196,7 @@ def test_imagemagick_reads_exact_weights(spec: str, expected: list[list[float]])
         pytest.param("3x1+0+0: 1,2,3", [[0, 0, 1, 2, 3]], id="row-left"),
         pytest.param("1x3+0+2: 1,2,3", [[1], [2], [3], [0], [0]], id="column-bottom"),
         pytest.param("2x2+0+0: 1,2,3,4", [[0, 0, 0], [0, 1, 2], [0, 3, 4]], id="even-top-left"),
-        pytest.param("2x2+1+1: 1,2,3,4", [[1, 2, 0], [3, 4, 0], [0, 0, 0]], id="even-bottom-right"),
+        pytest.param("2x2+1+1: 1,2,3,4", [[1, 2], [3, 4]], id="even-already-anchored"),
         pytest.param("4x1+1+0: 1,2,3,4", [[0, 1, 2, 3, 4]], id="even-left-of-centre"),
     ],
 )
@@ -214,11 +216,10 @@ def test_imagemagick_origin_becomes_the_centre(spec: str, expected: list[list[fl
     [(3, 3), (5, 1), (1, 5), (2, 2), (4, 1), (1, 4), (4, 4), (2, 3)],
 )
 def test_imagemagick_default_origin_is_imagemagicks(width: int, height: int) -> None:
-    """Without +X+Y the origin is ImageMagick's: the centre, or just left/above it for even sizes.
-
-    ImageMagick (AcquireKernelInfo) picks ``((width-1)/2, (height-1)/2)``, so ``2x2: a,b,c,d``
-    is anchored on ``a``; convcli's own anchor for even kernels is the other middle cell.
-    """
+    """Without +X+Y the origin is ImageMagick's: the centre, or left/above it for even sizes."""
+    # ImageMagick's AcquireKernelInfo: "If not defined the pixel in the center, for odd sizes,
+    # or to the immediate top or left of center for even sizes is automatically selected", so
+    # ``2x2: a,b,c,d`` is anchored on ``a``; convcli's own anchor for even kernels is ``d``.
     values = ",".join(str(n) for n in range(1, width * height + 1))
     implicit = parse_inline(f"{width}x{height}: {values}")
     explicit = parse_inline(f"{width}x{height}+{(width - 1) // 2}+{(height - 1) // 2}: {values}")
@@ -229,6 +230,8 @@ def test_imagemagick_default_origin_is_imagemagicks(width: int, height: int) -> 
     ("spec", "fragments"),
     [
         pytest.param("; ;", ["empty"], id="only-separators"),
+        pytest.param(",", ["empty"], id="only-a-comma"),
+        pytest.param(" , ; , ", ["empty"], id="only-commas"),
         pytest.param("[]", ["empty"], id="json-empty"),
         pytest.param("[[]]", ["empty"], id="json-empty-row"),
         pytest.param("1 x 3", ["'x' is not a number"], id="non-numeric"),
@@ -337,6 +340,13 @@ def test_text_file_with_byte_order_mark_is_read(tmp_path: Path) -> None:
     path = tmp_path / "bom.txt"
     path.write_bytes(b"\xef\xbb\xbf1 2 1\n")
     np.testing.assert_array_equal(kernel_at(path).weights, [[1, 2, 1]])
+
+
+def test_text_file_without_numbers_names_the_file(tmp_path: Path) -> None:
+    """A text file holding only separators is refused with an error naming the file."""
+    path = tmp_path / "commas.txt"
+    path.write_text(",,\n", encoding="utf-8")
+    raises_kernel_error(lambda: resolve_kernel(str(path)), str(path), "empty")
 
 
 def test_text_file_error_names_the_file_and_line(tmp_path: Path) -> None:

@@ -653,6 +653,7 @@ def test_aliases_are_refused(text: str) -> None:
 
 
 def _billion_laughs(levels: int = 9, fanout: int = 10) -> str:
+    """A YAML alias bomb expanding to fanout**levels strings."""
     lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
     for level in range(1, levels + 1):
         refs = ", ".join([f"*a{level - 1}"] * fanout)

@@ -94,7 +94,10 @@ def _read_with_pillow(data: bytes, name: str, max_pixels: int) -> Picture:
     from convcli import png16
 
     if png16.is_wide_png(data[:64]):
-        wide = png16.read_png16(data, max_pixels=max_pixels)
+        try:
+            wide = png16.read_png16(data, max_pixels=max_pixels)
+        except ImageReadError as exc:
+            raise ImageReadError(f"{name}: {exc}") from None
         return Picture(
             wide.pixels, wide.layout, "PNG 16-bit", icc_profile=wide.icc_profile, dpi=wide.dpi
         )

@@ -12,13 +12,12 @@ and ``t - 2``, so step ``t`` handles a whole diagonal at once, each row with its
 buffer padded with one zero column on the left, a diagonal is a plain slice with step ``width``
 of the flat pixel array, so no gathering or copying of the image is needed.
 
-The encoder applies Sub to every row: one vectorised subtraction, and on photographs and
-gradients it compresses far better than None (on noise the two are the same).
+Encoding is convcli.pngwrite's, which handles 8 and 16 bits alike; ``write_png16`` remains as
+the 16-bit entry point.
 """
 
 from __future__ import annotations
 
-import math
 import struct
 import zlib
 from collections.abc import Iterator
@@ -28,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from convcli.errors import ImageReadError
+from convcli.pngwrite import write_png
 
 __all__ = ["Png16", "is_wide_png", "read_png16", "write_png16"]
 
@@ -150,45 +150,15 @@ def write_png16(
     compress_level: int = 6,
 ) -> bytes:
     """Encode (H, W, C) uint16 pixels as a 16-bit PNG with the colour type for ``layout``
-    ("L", "LA", "RGB", "RGBA"). Every row uses filter Sub (see the module docstring)."""
+    ("L", "LA", "RGB", "RGBA"), through convcli.pngwrite (adaptive filters, parallel deflate).
+    This only insists on 16 bits; ``compress_level`` -1 is zlib's default, 6."""
     if layout not in _COLOUR_TYPES:
         raise ValueError(f"layout must be one of L, LA, RGB, RGBA, not {layout!r}")
-    colour = _COLOUR_TYPES[layout]
     if not isinstance(pixels, np.ndarray) or pixels.dtype.kind != "u" or pixels.itemsize != 2:
         what = pixels.dtype if isinstance(pixels, np.ndarray) else type(pixels).__name__
         raise ValueError(f"a 16-bit PNG needs uint16 pixels, not {what}")
-    if pixels.ndim != 3 or pixels.shape[2] != _CHANNELS[colour]:
-        raise ValueError(f"pixels of shape {pixels.shape} do not fit layout {layout!r}")
-    height, width, channels = (int(n) for n in pixels.shape)
-    if not (0 < width <= _MAX_DIMENSION and 0 < height <= _MAX_DIMENSION):
-        raise ValueError(f"a PNG cannot be {width}×{height} pixels")
-    if not (isinstance(compress_level, int) and -1 <= compress_level <= 9):
-        raise ValueError(f"compress_level must be an integer from 0 to 9, not {compress_level!r}")
-    bpp = 2 * channels
-    rows = np.ascontiguousarray(pixels, dtype=">u2").view(np.uint8).reshape(height, width * bpp)
-    scanlines = np.empty((height, 1 + width * bpp), dtype=np.uint8)
-    scanlines[:, 0] = 1  # Sub
-    scanlines[:, 1 : 1 + bpp] = rows[:, :bpp]
-    np.subtract(rows[:, bpp:], rows[:, :-bpp], out=scanlines[:, 1 + bpp :])
-    del rows
-    parts = [_SIGNATURE]
-    ihdr = struct.pack(">IIBBBBB", width, height, 16, colour, 0, 0, 0)
-    parts.append(_chunk(b"IHDR", ihdr))
-    if icc_profile is not None:
-        compressed = zlib.compress(bytes(icc_profile), 9 if compress_level < 0 else compress_level)
-        parts.append(_chunk(b"iCCP", b"ICC Profile\x00\x00" + compressed))
-    if dpi is not None:
-        parts.append(_chunk(b"pHYs", _phys(dpi)))
-    compressor = zlib.compressobj(compress_level)
-    body = compressor.compress(scanlines.data) + compressor.flush()
-    del scanlines
-    # Split the stream into IDATs of at most 1 MiB, as most encoders do, so readers that
-    # buffer a whole chunk never face one enormous chunk.
-    step = 1 << 20
-    for start in range(0, len(body), step):
-        parts.append(_chunk(b"IDAT", body[start : start + step]))
-    parts.append(_chunk(b"IEND", b""))
-    return b"".join(parts)
+    level = 6 if compress_level == -1 else compress_level
+    return write_png(pixels, layout, icc_profile=icc_profile, dpi=dpi, compress_level=level)
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -419,25 +389,3 @@ def _predict(
     if kind == 3:
         return (a + b) >> 1
     return _paeth(a, b, c)
-
-
-# -- writing ----------------------------------------------------------------------------------
-
-
-def _chunk(kind: bytes, body: bytes) -> bytes:
-    """One PNG chunk: length, type, body, CRC of type and body."""
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-
-def _phys(dpi: tuple[float, float]) -> bytes:
-    """A pHYs body in pixels per metre for ``dpi``, rounded as Pillow does."""
-    try:
-        x, y = (float(d) for d in dpi)
-    except (TypeError, ValueError):
-        raise ValueError(f"dpi must be two numbers, not {dpi!r}") from None
-    if not all(math.isfinite(d) and d > 0 for d in (x, y)):
-        raise ValueError(f"dpi must be positive, not {dpi!r}")
-    ppm = [int(d / _METRES_PER_INCH + 0.5) for d in (x, y)]
-    if not all(0 < p <= _MAX_DIMENSION for p in ppm):
-        raise ValueError(f"dpi {dpi!r} cannot be stored in a PNG")
-    return struct.pack(">IIB", ppm[0], ppm[1], 1)

@@ -1,20 +1,19 @@
-"""The engine's public entry points: validate, plan, extend the borders, run a strategy."""
+"""The engine's public entry points: validate, plan, then run the chosen strategy band by band."""
 
 from __future__ import annotations
 
-import numbers
-from collections.abc import Sequence
+import threading
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from convcli.engine.borders import extend_axis
-from convcli.engine.direct import correlate_direct
-from convcli.engine.geometry import plan_axis
+from convcli.engine import direct, fft, separable
+from convcli.engine.plan import Plan, make_plan
+from convcli.engine.request import IntOrPair, Request, build_request
+from convcli.engine.strips import Scratch, StripReader, run_bands
 from convcli.errors import EngineArgumentError
-from convcli.modes import canonical_border, canonical_padding
-
-IntOrPair = int | Sequence[int]
 
 
 def correlate(
@@ -26,6 +25,8 @@ def correlate(
     padding: str = "same",
     stride: IntOrPair = 1,
     dilation: IntOrPair = 1,
+    method: str = "auto",
+    threads: int | None = None,
 ) -> npt.NDArray[np.floating]:
     """Apply ``weights`` to ``image`` as written (a stencil, as OpenCV ``filter2D`` does).
 
@@ -52,6 +53,12 @@ def correlate(
         Keep rows and columns 0, s, 2s, ... of the stride-1 result (an int, or one per axis).
     dilation
         Space the taps this many samples apart (an int, or one per axis).
+    method
+        ``auto`` (a cost model picks), ``direct``, ``separable`` or ``fft``. All give the same
+        result up to floating-point rounding; integer kernels on integer images are exact.
+    threads
+        Threads to share the work (default: every usable core for large jobs, 1 for small ones;
+        the ``CONVCLI_THREADS`` environment variable overrides the default).
 
     Returns
     -------
@@ -68,7 +75,17 @@ def correlate(
     >>> correlate([0, 0, 1, 0, 0], [1, 2, 3], border="constant")
     array([0., 3., 2., 1., 0.], dtype=float32)
     """
-    return _filter(image, weights, border, fill, padding, stride, dilation, turned=False)
+    request = build_request(
+        image,
+        weights,
+        border=border,
+        fill=fill,
+        padding=padding,
+        stride=stride,
+        dilation=dilation,
+        turned=False,
+    )
+    return _to_float(request, make_plan(request, method, threads))
 
 
 def convolve(
@@ -80,6 +97,8 @@ def convolve(
     padding: str = "same",
     stride: IntOrPair = 1,
     dilation: IntOrPair = 1,
+    method: str = "auto",
+    threads: int | None = None,
 ) -> npt.NDArray[np.floating]:
     """The true convolution: ``weights`` turned 180°, as scipy.ndimage.convolve and np.convolve.
 
@@ -91,121 +110,179 @@ def convolve(
     >>> convolve([0, 0, 1, 0, 0], [1, 2, 3], border="constant")
     array([0., 1., 2., 3., 0.], dtype=float32)
     """
-    return _filter(image, weights, border, fill, padding, stride, dilation, turned=True)
+    request = build_request(
+        image,
+        weights,
+        border=border,
+        fill=fill,
+        padding=padding,
+        stride=stride,
+        dilation=dilation,
+        turned=True,
+    )
+    return _to_float(request, make_plan(request, method, threads))
 
 
-def _filter(
+@dataclass(frozen=True)
+class Rounded:
+    """Integer output samples and how many values clipping changed."""
+
+    pixels: npt.NDArray[Any]
+    clipped_low: int
+    clipped_high: int
+
+
+def filter_rounded(
     image: npt.ArrayLike,
     weights: npt.ArrayLike,
-    border: str,
-    fill: float,
-    padding: str,
-    stride: IntOrPair,
-    dilation: IntOrPair,
     *,
-    turned: bool,
-) -> npt.NDArray[np.floating]:
-    pixels = _as_image(image)
-    kernel = _as_weights(weights, pixels.ndim)
-    fill = _as_fill(fill)
-    border_name = canonical_border(border, fill)
-    padding_name = canonical_padding(padding)
-    strides = _per_axis(stride, "stride", pixels.ndim)
-    dilations = _per_axis(dilation, "dilation", pixels.ndim)
-    # Any byte order: '>f8' is float64 too. Wider floats keep float64's precision.
-    result_dtype = (
-        np.float64 if pixels.dtype.kind == "f" and pixels.dtype.itemsize >= 8 else np.float32
+    turned: bool = False,
+    scale: float = 1.0,
+    offset: float = 0.0,
+    dtype: npt.DTypeLike = np.uint8,
+    factor: float = 1.0,
+    border: str = "reflect",
+    fill: float = 0.0,
+    padding: str = "same",
+    stride: IntOrPair = 1,
+    dilation: IntOrPair = 1,
+    method: str = "auto",
+    threads: int | None = None,
+) -> Rounded:
+    """Filter straight to rounded, clipped integer samples, band by band.
+
+    The same pixels as the float path followed by ``result * scale + offset`` (in float32),
+    ``* factor`` (in float64, for a change of bit depth), ``np.rint`` and a clip to ``dtype``'s
+    range; but no full-size float copy of the image is ever made.
+    """
+    out_dtype = np.dtype(dtype)
+    if out_dtype.kind != "u":
+        raise EngineArgumentError(f"filter_rounded writes unsigned integers, not {out_dtype}")
+    request = build_request(
+        image,
+        weights,
+        border=border,
+        fill=fill,
+        padding=padding,
+        stride=stride,
+        dilation=dilation,
+        turned=turned,
     )
+    plan = make_plan(request, method, threads)
+    pixels = np.empty(request.out_shape, dtype=out_dtype)
+    finisher = _Finisher(float(np.iinfo(out_dtype).max), scale, offset, factor, plan.factor)
 
-    signal = pixels.ndim == 1
-    if signal:
-        pixels = pixels[np.newaxis, :]
-    if turned:
-        kernel = kernel[::-1, ::-1]
+    def sink(first: int, last: int, band: npt.NDArray[Any]) -> None:
+        finisher.finish(band, pixels[first:last])
 
-    rows, cols = (
-        plan_axis(
-            pixels.shape[axis],
-            kernel.shape[axis],
-            padding=padding_name,
-            stride=strides[axis],
-            dilation=dilations[axis],
-            turned=turned,
-        )
-        for axis in (0, 1)
+    _execute(request, plan, sink)
+    return Rounded(pixels.reshape(request.user_shape), finisher.low, finisher.high)
+
+
+def explain(
+    image: npt.ArrayLike,
+    weights: npt.ArrayLike,
+    *,
+    turned: bool = False,
+    border: str = "reflect",
+    fill: float = 0.0,
+    padding: str = "same",
+    stride: IntOrPair = 1,
+    dilation: IntOrPair = 1,
+    method: str = "auto",
+    threads: int | None = None,
+) -> Plan:
+    """The plan the engine would follow, without computing anything."""
+    request = build_request(
+        image,
+        weights,
+        border=border,
+        fill=fill,
+        padding=padding,
+        stride=stride,
+        dilation=dilation,
+        turned=turned,
     )
-    extended = pixels.astype(np.float64)
-    extended = extend_axis(
-        extended, 0, rows.pad_before, rows.pad_after(pixels.shape[0]), border_name, fill
-    )
-    extended = extend_axis(
-        extended, 1, cols.pad_before, cols.pad_after(pixels.shape[1]), border_name, fill
-    )
-    result: npt.NDArray[np.floating] = correlate_direct(extended, kernel, rows, cols).astype(
-        result_dtype, copy=False
-    )
-    return result[0] if signal else result
+    return make_plan(request, method, threads)
 
 
-def _as_image(image: npt.ArrayLike) -> npt.NDArray[np.generic]:
-    try:
-        pixels = np.asarray(image)
-    except ValueError as exc:  # ragged nested lists
-        raise EngineArgumentError(f"image is not a rectangular array of numbers: {exc}") from None
-    if pixels.dtype.kind not in "biuf":
-        raise EngineArgumentError(f"image must hold integers or floats, not {pixels.dtype} values")
-    if pixels.ndim not in (1, 2, 3):
-        raise EngineArgumentError(
-            "image must be a 1-D signal, a 2-D (H, W) array or a 3-D (H, W, C) array, "
-            f"not a {pixels.ndim}-D array"
-        )
-    if pixels.size == 0:
-        raise EngineArgumentError(f"image is empty (shape {pixels.shape})")
-    return pixels
+def _to_float(request: Request, plan: Plan) -> npt.NDArray[np.floating]:
+    result = np.empty(request.out_shape, dtype=request.result_dtype)
+
+    def sink(first: int, last: int, band: npt.NDArray[Any]) -> None:
+        if plan.factor != 1:
+            band = band * plan.factor  # in float64 for integer and float64 accumulators
+        np.copyto(result[first:last], band, casting="unsafe")
+
+    _execute(request, plan, sink)
+    return result.reshape(request.user_shape)
 
 
-def _as_weights(weights: npt.ArrayLike, image_ndim: int) -> npt.NDArray[np.float64]:
-    """The kernel as a 2-D float64 array (a 1-D kernel becomes one row)."""
-    try:
-        kernel = np.asarray(weights)
-    except ValueError as exc:  # ragged nested lists
-        raise EngineArgumentError(f"kernel is not a rectangular array of numbers: {exc}") from None
-    if kernel.dtype.kind not in "biuf":
-        raise EngineArgumentError(f"kernel weights must be numbers, not {kernel.dtype} values")
-    if kernel.size == 0:
-        raise EngineArgumentError("kernel is empty: it needs at least one weight")
-    spatial_ndim = min(image_ndim, 2)
-    if kernel.ndim > spatial_ndim:
-        what = "a 1-D signal" if image_ndim == 1 else "an image (channels are filtered apart)"
-        raise EngineArgumentError(
-            f"a {kernel.ndim}-D kernel cannot filter {what}; use a kernel of at most "
-            f"{spatial_ndim} dimension{'s' if spatial_ndim > 1 else ''}"
-        )
-    kernel = kernel.astype(np.float64)
-    if not np.all(np.isfinite(kernel)):
-        raise EngineArgumentError("kernel weights must be finite numbers (found NaN or infinity)")
-    return kernel.reshape(1, -1) if kernel.ndim < 2 else kernel
+def _execute(request: Request, plan: Plan, sink: Any) -> None:
+    """Run ``plan`` band by band, handing each band's accumulator to ``sink``."""
+    accumulator = plan.accumulator
+    reader = StripReader(request, accumulator)
+    rows, cols = request.rows, request.cols
+    channels = request.image.shape[2]
+    spectrum = None
+    if plan.method == "fft":
+        spectrum = fft.Spectrum(plan.weights, rows, cols, plan.band, reader.width, accumulator)
+    scratch = Scratch()
+
+    def buffers(name: str, shape: tuple[int, ...]) -> npt.NDArray[Any]:
+        return scratch.get(name, shape, accumulator)
+
+    def work(first: int, last: int) -> None:
+        band = reader.band(first, last)
+        count = last - first
+        strip = reader.read(band, buffers("strip", (len(band.sources), reader.width, channels)))
+        out = buffers("out", (count, cols.length, channels))
+        if plan.method == "direct":
+            direct.correlate_strip(
+                strip, plan.groups, rows, cols, count, out, buffers("scratch", out.shape)
+            )
+        elif plan.method == "separable":
+            separable.correlate_strip(strip, plan.terms, rows, cols, count, out, buffers)
+        else:
+            assert spectrum is not None
+            fft.correlate_strip(strip, spectrum, rows, cols, count, out)
+        sink(first, last, out)
+
+    run_bands(request, plan.band, plan.threads, work)
 
 
-def _as_fill(fill: float) -> float:
-    if isinstance(fill, bool) or not isinstance(fill, numbers.Real) or not np.isfinite(fill):
-        raise EngineArgumentError(f"fill must be a finite number, not {fill!r}")
-    return float(fill)
+class _Finisher:
+    """Rounds and clips accumulator bands into output samples, counting what clipping changed."""
 
+    def __init__(
+        self, top: float, scale: float, offset: float, factor: float, kernel_factor: float
+    ) -> None:
+        self.top, self.scale, self.offset, self.factor = top, scale, offset, factor
+        self.kernel_factor = kernel_factor
+        self.low = self.high = 0
+        self._lock = threading.Lock()
 
-def _per_axis(value: IntOrPair, name: str, image_ndim: int) -> tuple[int, int]:
-    """An int, or for images a (rows, columns) pair of ints; each at least 1."""
-    is_pair = isinstance(value, Sequence | np.ndarray) and not isinstance(value, str)
-    if is_pair and image_ndim == 1:
-        raise EngineArgumentError(f"a 1-D signal takes a single {name}, not {value!r}")
-    values: tuple[object, ...] = tuple(value) if is_pair else (value, value)  # type: ignore[arg-type]
-    if len(values) != 2 or not all(_is_int(v) for v in values):
-        raise EngineArgumentError(f"{name} must be a whole number or a pair of them, not {value!r}")
-    rows, cols = (int(v) for v in values)  # type: ignore[call-overload]
-    if min(rows, cols) < 1:
-        raise EngineArgumentError(f"{name} must be at least 1, not {value!r}")
-    return rows, cols
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    def finish(self, band: npt.NDArray[Any], out: npt.NDArray[Any]) -> None:
+        plain = self.scale == 1 and self.offset == 0 and self.factor == 1
+        if band.dtype.kind == "i" and plain and self.kernel_factor == 1:
+            values: npt.NDArray[Any] = band  # whole numbers already: nothing to round
+        else:
+            if self.kernel_factor != 1:  # exactly as the float path computes it
+                band = band * self.kernel_factor
+            values = band if band.dtype == np.float32 else band.astype(np.float32)
+            if self.scale != 1:
+                np.multiply(values, np.float32(self.scale), out=values)
+            if self.offset != 0:
+                np.add(values, np.float32(self.offset), out=values)
+            if self.factor != 1:
+                values = values.astype(np.float64) * self.factor
+            np.rint(values, out=values)
+        if values.min() < 0 or values.max() > self.top:
+            low = int(np.count_nonzero(values < 0))
+            high = int(np.count_nonzero(values > self.top))
+            top = self.top if values.dtype.kind == "f" else int(self.top)
+            np.clip(values, 0, top, out=values)
+            with self._lock:
+                self.low += low
+                self.high += high
+        np.copyto(out, values, casting="unsafe")

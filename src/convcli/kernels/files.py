@@ -68,6 +68,8 @@ def _load_npy(path: Path, name: str, source: Source) -> Kernel:
                 f"(at most 2-D and {MAX_KERNEL_SIDE}×{MAX_KERNEL_SIDE})"
             )
         array = np.load(path, allow_pickle=False)
+    except KernelError:
+        raise
     except (ValueError, OSError, EOFError) as exc:
         raise KernelError(f"{path}: not a readable .npy array ({exc})") from None
     if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":

@@ -85,9 +85,18 @@ def _parse_arguments(arguments: str, spec: str, generator: Generator) -> dict[st
     return params
 
 
+#: Below this a sigma or radius is numerically a single tap; say so instead of dividing by 0.
+_SMALLEST = 1e-3
+
+
 def _positive(value: float, what: str) -> float:
     if value <= 0:
         raise KernelError(f"{what} must be greater than 0, not {value:g}")
+    if value < _SMALLEST:
+        raise KernelError(
+            f"{what} of {value:g} is below {_SMALLEST:g}: the kernel would be a single tap "
+            "(use 'identity')"
+        )
     return value
 
 

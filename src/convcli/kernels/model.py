@@ -120,7 +120,12 @@ AnyKernel = Kernel | CombinedKernel
 
 def check_weights(weights: npt.ArrayLike, name: str) -> npt.NDArray[np.float64]:
     """The weights as a fresh 2-D float64 array, or a KernelError saying what is wrong."""
-    array = np.array(weights, dtype=np.float64)
+    try:
+        array = np.array(weights, dtype=np.float64)
+    except (ValueError, TypeError, OverflowError):
+        raise KernelError(
+            f"kernel {name!r}: weights must be a rectangular matrix of numbers"
+        ) from None
     if array.ndim == 1:
         array = array.reshape(1, -1)
     if array.ndim != 2:

@@ -54,7 +54,7 @@ def resolve_chain(spec: str) -> list[AnyKernel]:
 
     A spec naming an existing file is one kernel even if its name contains ``|``.
     """
-    if "|" not in spec or Path(spec).expanduser().is_file():
+    if "|" not in spec or _regular_file(spec) is not None:
         return [resolve_kernel(spec)]
     steps = [step.strip() for step in spec.split("|")]
     if not all(steps):
@@ -63,16 +63,36 @@ def resolve_chain(spec: str) -> list[AnyKernel]:
 
 
 def _from_file(spec: str) -> AnyKernel | None:
+    """The kernel in the file ``spec`` names (``file#name`` picks one), if it names a file.
+
+    Only an existing regular file wins over the other spellings; a spec that can only be a
+    path (it has a kernel file's extension, or starts like a path) and is missing is an error.
+    """
     file_part, _, member = spec.partition("#")
-    path = Path(file_part).expanduser()
-    if path.is_file():
+    path = _regular_file(file_part)
+    if path is not None:
         kernels = load_kernel_file(path, resolve=resolve_kernel)
         return _pick(kernels, member, path)
-    if path.exists():
-        raise KernelError(f"kernel file {file_part} is not a regular file")
-    if path.suffix.lower() in KERNEL_SUFFIXES or "/" in file_part or "\\" in file_part:
-        raise KernelError(f"kernel file {file_part} does not exist")
+    if _looks_like_path(file_part):
+        raise KernelError(f"kernel file {file_part} does not exist (or is not a regular file)")
     return None
+
+
+def _looks_like_path(text: str) -> bool:
+    """A kernel file's extension, or a path separator in something not inline or generated."""
+    if looks_inline(text) or text.partition(":")[0].strip().lower() in GENERATORS:
+        return False
+    suffix = Path(text).suffix.lower()
+    return suffix in KERNEL_SUFFIXES or any(sep in text for sep in ("/", "\\")) or text[:1] == "~"
+
+
+def _regular_file(text: str) -> Path | None:
+    """``text`` as a path to an existing regular file, or None (also for impossible paths)."""
+    try:
+        path = Path(text).expanduser()
+        return path if path.is_file() else None
+    except (OSError, RuntimeError, ValueError):  # too long, unknown ~user, NUL byte ...
+        return None
 
 
 def _pick(kernels: list[AnyKernel], member: str, path: Path) -> AnyKernel:
@@ -107,7 +127,15 @@ def _unknown_name_message(name: str) -> str:
     key = library.normalise_name(name)
     if key in GENERATORS:
         return f"{name!r} is a kernel generator: give its parameters, e.g. {name}:sigma=2"
-    found = [e.kernel for e in library.entries(resolve_kernel) if e.kernel and not e.shadowed]
+    if _resolving.get():
+        # Inside another kernel's definition: reading the library for suggestions could
+        # come back to the file being read.
+        return f"unknown kernel {name!r}"
+    token = _resolving.set(("(suggestions)",))  # files read now must not suggest in turn
+    try:
+        found = [e.kernel for e in library.entries(resolve_kernel) if e.kernel and not e.shadowed]
+    finally:
+        _resolving.reset(token)
     close = difflib.get_close_matches(key, [k.name for k in found], n=3, cutoff=0.6)
     tagged = [k.name for k in found if key in k.tags]
     if tagged:

@@ -124,6 +124,8 @@ def parse_vips_matrix(text: str, where: str) -> tuple[npt.NDArray[np.float64], f
 
 def _parse_row(content: str, where: str) -> list[float]:
     tokens = [token for token in _SEPARATORS.split(content.strip()) if token]
+    if not tokens:
+        raise KernelError(f"{where}: an empty row (separators but no numbers)")
     _check_side(len(tokens), "values in a row", where)
     row = []
     for token in tokens:
@@ -139,7 +141,8 @@ def _parse_row(content: str, where: str) -> list[float]:
 def _parse_imagemagick(match: re.Match[str], where: str) -> npt.NDArray[np.float64]:
     """ImageMagick's ``WxH[+X+Y]: v,v,...``; ``nan`` or ``-`` cells are outside the neighbourhood.
 
-    An explicit origin ``+X+Y`` is honoured by padding with zeros until it is the centre.
+    The origin is ImageMagick's: ``+X+Y`` if given, else the centre, which for an even size is
+    the cell just above or left of the middle. It becomes convcli's anchor by zero-padding.
     """
     width, height = int(match[1]), int(match[2])
     if width < 1 or height < 1:
@@ -161,8 +164,9 @@ def _parse_imagemagick(match: re.Match[str], where: str) -> npt.NDArray[np.float
         values.append(value)
     weights = np.array(values, dtype=np.float64).reshape(height, width)
     if match[3] is None:
-        return weights
-    anchor_x, anchor_y = int(match[3]), int(match[4])
+        anchor_x, anchor_y = (width - 1) // 2, (height - 1) // 2
+    else:
+        anchor_x, anchor_y = int(match[3]), int(match[4])
     if not (0 <= anchor_x < width and 0 <= anchor_y < height):
         raise KernelError(f"{where}: the origin +{anchor_x}+{anchor_y} lies outside the kernel")
     return _centre_on(_centre_on(weights, anchor_y, axis=0), anchor_x, axis=1)
@@ -171,6 +175,8 @@ def _parse_imagemagick(match: re.Match[str], where: str) -> npt.NDArray[np.float
 def _centre_on(weights: npt.NDArray[np.float64], anchor: int, axis: int) -> npt.NDArray[np.float64]:
     """Pad ``weights`` with zeros along ``axis`` so that index ``anchor`` becomes the centre."""
     size = weights.shape[axis]
+    if anchor == size // 2:
+        return weights  # already convcli's anchor
     before = max(0, size - 2 * anchor - 1)
     after = max(0, 2 * anchor + 1 - size)
     widths = [(0, 0), (0, 0)]
@@ -183,7 +189,7 @@ def _parse_json(spec: str, where: str) -> npt.NDArray[np.float64]:
         data = json.loads(spec)
     except json.JSONDecodeError as exc:
         raise KernelError(f"{where}: not a valid [[...], [...]] matrix ({exc.msg})") from None
-    except RecursionError:
+    except (RecursionError, ValueError, OverflowError):  # deep nesting, giant integers
         raise KernelError(
             f"{where}: nested too deeply; write a matrix as [[1, 2], [3, 4]]"
         ) from None
@@ -197,7 +203,10 @@ def _parse_json(spec: str, where: str) -> npt.NDArray[np.float64]:
             raise KernelError(f"{where}: every weight must be a number")
     if len({len(row) for row in rows}) > 1:
         raise KernelError(f"{where}: rows have different lengths")
-    weights = np.array(rows, dtype=np.float64)
+    try:
+        weights = np.array(rows, dtype=np.float64)
+    except OverflowError:
+        raise KernelError(f"{where}: a weight is too large to be a number") from None
     if weights.size == 0:
         raise KernelError(f"{where}: no weights found (the kernel is empty)")
     if not np.all(np.isfinite(weights)):

@@ -55,6 +55,7 @@ KEYS = (
     "offset",
     "tags",
 )
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _PLAIN_TAGS = frozenset(
     f"tag:yaml.org,2002:{kind}" for kind in ("str", "int", "float", "bool", "null", "seq", "map")
 )
@@ -80,7 +81,10 @@ class _Reader:
         self.constructor = yaml.constructor.SafeConstructor()
 
     def fail(self, node: yaml.Node, message: str) -> KernelError:
-        return KernelError(f"{self.where} line {node.start_mark.line + 1}: {message}")
+        place = f"{self.where} line {node.start_mark.line + 1}"
+        if message.startswith(place):  # already located by a nested reader
+            return KernelError(message)
+        return KernelError(f"{place}: {message}")
 
     def document(self, root: yaml.Node) -> list[AnyKernel]:
         import yaml
@@ -243,7 +247,10 @@ class _Reader:
         value = self.scalar(node)
         if isinstance(value, bool) or value is None:
             raise self.fail(node, f"{what} must be a number, not {value!r}")
-        number = float(value) if isinstance(value, int | float) else parse_number(str(value))
+        try:
+            number = float(value) if isinstance(value, int | float) else parse_number(str(value))
+        except (OverflowError, ValueError):
+            raise self.fail(node, f"{what} is too large to be a number") from None
         if number is None:
             raise self.fail(node, f"{what} must be a number, not {value!r}")
         if not math.isfinite(number):
@@ -287,7 +294,10 @@ class _Reader:
 
         if not isinstance(node, yaml.ScalarNode):
             raise self.fail(node, "expected a single value here, not a list or mapping")
-        return self.constructor.construct_object(node)  # plain tags only, checked before
+        try:
+            return self.constructor.construct_object(node)  # plain tags only, checked before
+        except (ValueError, OverflowError):
+            raise self.fail(node, f"{node.value[:40]!r} is not a usable value") from None
 
 
 def parse_yaml_kernels(
@@ -305,21 +315,38 @@ def parse_yaml_kernels(
     """
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    loader = _loader_class()(text)
     try:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f" line {mark.line + 1}" if mark else ""
-        raise KernelError(f"{where}{line}: not valid YAML ({exc.problem or exc.context})") from None
+        reason = " ".join(str(exc.problem or exc.context).split())
+        raise KernelError(f"{where}{line}: not valid YAML ({reason})") from None
     except yaml.YAMLError as exc:
-        raise KernelError(f"{where}: not valid YAML ({exc})") from None
+        reason = " ".join(str(getattr(exc, "reason", None) or exc).split())
+        raise KernelError(f"{where}: not valid YAML ({reason})") from None
     finally:
         loader.dispose()
     if root is None:
         raise KernelError(f"{where}: the file is empty")
     _check_plain(root, where)
     return _Reader(where, default_name, source, path, resolve).document(root)
+
+
+def _loader_class() -> type[Any]:
+    """A safe loader that reads date-like text as text: a description of "2001-12-14" stays one.
+
+    An explicit ``!!timestamp`` tag is still refused by the plain-tag check.
+    """
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    resolvers = {
+        first: [(tag, pattern) for tag, pattern in entries if tag != _TIMESTAMP]
+        for first, entries in base.yaml_implicit_resolvers.items()
+    }
+    return type("KernelLoader", (base,), {"yaml_implicit_resolvers": resolvers})
 
 
 def _check_plain(root: yaml.Node, where: str) -> None:

@@ -1,0 +1,190 @@
+"""The separable strategy: a kernel as a sum of outer products, each run as two 1-D passes.
+
+A rank-1 kernel (Gaussian, box, Sobel) costs kh + kw multiply-adds per sample instead of kh·kw.
+Integer rank-1 kernels are split into integer factors, so integer images stay exact; other
+kernels are split by SVD into as few terms as keep the kernel within a relative 1e-9. A 1-D pass
+whose taps are all equal (a box) runs on running sums, at a cost independent of its length.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from convcli.engine.geometry import AxisPlan
+
+#: A separation is accepted when it reproduces the kernel to this fraction of sum(|w|).
+TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class Term:
+    """One outer product: ``column[:, None] * row[None, :]``."""
+
+    column: npt.NDArray[np.float64]
+    row: npt.NDArray[np.float64]
+
+    @property
+    def integral(self) -> bool:
+        """Whether both factors are whole numbers (so integer images stay exact)."""
+        return bool(
+            np.all(self.column == np.round(self.column)) and np.all(self.row == np.round(self.row))
+        )
+
+
+def is_box(taps: npt.NDArray[np.float64]) -> bool:
+    """Whether a 1-D pass has equal taps (to 1e-12), so running sums can do it."""
+    return len(taps) >= 4 and bool(np.allclose(taps, taps[0], rtol=1e-12, atol=0))
+
+
+def separate(kernel: npt.NDArray[np.float64]) -> list[Term]:
+    """The fewest rank-1 terms whose sum is the kernel (within TOLERANCE)."""
+    exact = _integer_factors(kernel)
+    if exact is not None:
+        return [exact]
+    u, s, vt = np.linalg.svd(kernel)
+    size = float(np.abs(kernel).sum()) or 1.0
+    approximation = np.zeros_like(kernel)
+    terms = []
+    for k in range(len(s)):
+        if s[k] == 0:
+            break
+        root = math.sqrt(s[k])
+        term = Term(u[:, k] * root, vt[k] * root)
+        terms.append(term)
+        approximation += np.outer(term.column, term.row)
+        if float(np.abs(kernel - approximation).sum()) <= TOLERANCE * size:
+            break
+    return terms or [Term(np.zeros(kernel.shape[0]), np.zeros(kernel.shape[1]))]
+
+
+def _integer_factors(kernel: npt.NDArray[np.float64]) -> Term | None:
+    """Integer column and row whose outer product is exactly the (integer) kernel, if any."""
+    if not np.all(kernel == np.round(kernel)) or not kernel.any():
+        return None
+    r, c = np.argwhere(kernel != 0)[0]
+    row = kernel[r].astype(np.int64)
+    divisor = math.gcd(*(int(v) for v in row)) * (1 if row[c] > 0 else -1)
+    row = row // divisor
+    column = kernel[:, c] / row[c]
+    if not np.all(column == np.round(column)):
+        return None
+    if not np.array_equal(np.outer(column, row), kernel):
+        return None
+    return Term(column.astype(np.float64), row.astype(np.float64))
+
+
+def correlate_strip(
+    strip: npt.NDArray[Any],
+    terms: list[Term],
+    rows: AxisPlan,
+    cols: AxisPlan,
+    count: int,
+    out: npt.NDArray[Any],
+    buffers: Any,
+) -> None:
+    """Write ``count`` output rows into ``out`` from an extended ``strip``, term by term.
+
+    ``buffers(name, shape)`` hands out per-thread scratch arrays of the accumulator's dtype.
+    """
+    rows_in = (count - 1) * rows.stride + (rows.taps - 1) * rows.dilation + 1
+    width_in = strip.shape[1]
+    channels = strip.shape[2]
+    vertical_first = count * width_in * rows.taps < rows_in * cols.length * cols.taps
+    for number, term in enumerate(terms):
+        target = out if number == 0 else buffers("term", out.shape)
+        if vertical_first:
+            middle = buffers("middle", (count, width_in, channels))
+            pass_1d(
+                strip[:rows_in], term.column, 0, rows.dilation, rows.stride, count, middle, buffers
+            )
+            pass_1d(middle, term.row, 1, cols.dilation, cols.stride, cols.length, target, buffers)
+        else:
+            middle = buffers("middle", (rows_in, cols.length, channels))
+            pass_1d(
+                strip[:rows_in],
+                term.row,
+                1,
+                cols.dilation,
+                cols.stride,
+                cols.length,
+                middle,
+                buffers,
+            )
+            pass_1d(middle, term.column, 0, rows.dilation, rows.stride, count, target, buffers)
+        if number > 0:
+            np.add(out, target, out=out)
+
+
+def pass_1d(
+    source: npt.NDArray[Any],
+    taps: npt.NDArray[np.float64],
+    axis: int,
+    dilation: int,
+    stride: int,
+    count: int,
+    out: npt.NDArray[Any],
+    buffers: Any,
+) -> None:
+    """1-D correlation along ``axis``: ``out[m] = sum_j taps[j] * src[m*stride + j*dilation]``."""
+    if dilation == 1 and is_box(taps):
+        _running_sum(source, len(taps), float(taps.mean()), axis, stride, count, out)
+        return
+    groups: dict[float, list[int]] = defaultdict(list)
+    for j, weight in enumerate(taps):
+        if weight != 0:
+            groups[float(weight)].append(j)
+    if not groups:
+        out[...] = 0
+        return
+    dtype = out.dtype.type
+    for number, (weight, indices) in enumerate(groups.items()):
+        target = out if number == 0 else buffers("group", out.shape)
+        for n, j in enumerate(indices):
+            view = _along(source, axis, j * dilation, stride, count)
+            if n == 0:
+                np.copyto(target, view, casting="unsafe")
+            else:
+                np.add(target, view, out=target, casting="unsafe")
+        if weight != 1:
+            np.multiply(target, dtype(weight), out=target)
+        if number > 0:
+            np.add(out, target, out=out)
+
+
+def _running_sum(
+    source: npt.NDArray[Any],
+    length: int,
+    weight: float,
+    axis: int,
+    stride: int,
+    count: int,
+    out: npt.NDArray[Any],
+) -> None:
+    """A box pass by differences of a cumulative sum, kept exact in a wide type."""
+    wide = np.int64 if source.dtype.kind in "iu" else np.float64
+    shape = list(source.shape)
+    shape[axis] += 1
+    totals = np.zeros(shape, dtype=wide)
+    inner = [slice(None)] * source.ndim
+    inner[axis] = slice(1, None)
+    np.cumsum(source, axis=axis, dtype=wide, out=totals[tuple(inner)])
+    ends = _along(totals, axis, length, stride, count)
+    starts = _along(totals, axis, 0, stride, count)
+    difference = ends - starts
+    if weight != 1:
+        difference = difference * weight
+    np.copyto(out, difference, casting="unsafe")
+
+
+def _along(
+    array: npt.NDArray[Any], axis: int, offset: int, stride: int, count: int
+) -> npt.NDArray[Any]:
+    index = [slice(None)] * array.ndim
+    index[axis] = slice(offset, offset + (count - 1) * stride + 1, stride)
+    return array[tuple(index)]

@@ -1,0 +1,144 @@
+"""Horizontal strips: the unit of work that keeps every strategy's data in the CPU cache.
+
+The output is cut into bands of rows. For each band, the input rows it needs, extended by the
+border rule on all sides, are gathered into a small buffer of the accumulator's type; a strategy
+turns that buffer into the band's output. Bands are independent, so threads can share them out
+(NumPy releases the GIL inside its loops), and the way the image is cut never changes a result.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from convcli.engine.borders import source_indices
+from convcli.engine.request import Request
+
+#: Aim for strip buffers of about this many bytes (a share of a 1-2 MiB L2 cache).
+STRIP_BYTES = 512 * 1024
+
+
+@dataclass(frozen=True)
+class Band:
+    """Output rows ``first..last-1`` and the extended input rows they read."""
+
+    first: int
+    last: int
+    #: Source row of each extended row (-1 = outside the image, for the constant border).
+    sources: npt.NDArray[np.intp]
+
+
+class StripReader:
+    """Builds extended input strips for bands of output rows."""
+
+    def __init__(self, request: Request, dtype: np.dtype[Any]) -> None:
+        self.request = request
+        self.dtype = dtype
+        cols = request.cols
+        height, width = request.image.shape[:2]
+        self.first_col = cols.start
+        last_col = (cols.length - 1) * cols.stride + cols.start + (cols.taps - 1) * cols.dilation
+        self.width = last_col - self.first_col + 1
+        # The run of extended columns that are plain image columns, copied as one slice.
+        self.inner = (max(0, -self.first_col), min(self.width, width - self.first_col))
+        self.inner_source = (
+            max(0, self.first_col),
+            max(0, self.first_col) + self.inner[1] - self.inner[0],
+        )
+        positions = np.arange(self.width)
+        outer = (positions < self.inner[0]) | (positions >= self.inner[1])
+        self.outer_positions = positions[outer]
+        self.outer_sources = source_indices(width, self.first_col, last_col, request.border)[outer]
+        self.height = height
+
+    def band(self, first: int, last: int) -> Band:
+        rows = self.request.rows
+        top = first * rows.stride + rows.start
+        bottom = (last - 1) * rows.stride + rows.start + (rows.taps - 1) * rows.dilation
+        return Band(first, last, source_indices(self.height, top, bottom, self.request.border))
+
+    def read(self, band: Band, out: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        """Fill ``out`` (at least rows × width × C) with the band's extended rows."""
+        image, fill = self.request.image, self.request.fill
+        sources = band.sources
+        strip = out[: len(sources), : self.width]
+        (a, b), (c0, c1) = self.inner, self.inner_source
+        first = int(sources[0])
+        if first >= 0 and np.array_equal(sources, np.arange(first, first + len(sources))):
+            rows: npt.NDArray[Any] = image[first : first + len(sources)]
+        else:
+            rows = image[np.clip(sources, 0, None)]
+        if b > a:
+            np.copyto(strip[:, a:b], rows[:, c0:c1], casting="unsafe")
+        if len(self.outer_positions):
+            outer = self.outer_sources
+            values = rows[:, np.clip(outer, 0, None)]
+            strip[:, self.outer_positions] = values
+            if self.request.border == "constant":
+                strip[:, self.outer_positions[outer < 0]] = fill
+        if self.request.border == "constant":
+            strip[sources < 0] = fill
+        return strip
+
+
+def band_height(request: Request, itemsize: int, extra_rows: int = 0) -> int:
+    """Output rows per band so that a band's buffers stay near STRIP_BYTES."""
+    rows, cols = request.rows, request.cols
+    row_bytes = max(1, cols.length * cols.stride * request.image.shape[2] * itemsize)
+    halo = (rows.taps - 1) * rows.dilation + extra_rows
+    fit = (STRIP_BYTES // row_bytes - halo) // (rows.stride + 1)
+    return int(max(1, min(rows.length, max(fit, 4))))
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (affinity-aware)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def default_threads(work: int) -> int:
+    """Threads for ``work`` multiply-adds: all usable cores, unless the job is too small to pay."""
+    override = os.environ.get("CONVCLI_THREADS", "")
+    if override.isdigit() and int(override) > 0:
+        return int(override)
+    return usable_cores() if work >= 4_000_000 else 1
+
+
+def run_bands(
+    request: Request, height: int, threads: int, work: Callable[[int, int], None]
+) -> None:
+    """Call ``work(first, last)`` for every band of output rows, on ``threads`` threads."""
+    total = request.rows.length
+    bands = [(first, min(first + height, total)) for first in range(0, total, height)]
+    if threads <= 1 or len(bands) == 1:
+        for first, last in bands:
+            work(first, last)
+        return
+    with ThreadPoolExecutor(max_workers=min(threads, len(bands))) as pool:
+        for future in [pool.submit(work, first, last) for first, last in bands]:
+            future.result()
+
+
+class Scratch(threading.local):
+    """Per-thread reusable buffers, so bands do not allocate (and page-fault) every time."""
+
+    def __init__(self) -> None:
+        self.buffers: dict[tuple[str, tuple[int, ...], str], npt.NDArray[Any]] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], dtype: np.dtype[Any]) -> npt.NDArray[Any]:
+        key = (name, shape, dtype.str)
+        buffer = self.buffers.get(key)
+        if buffer is None:
+            if len(self.buffers) > 16:
+                self.buffers.clear()
+            buffer = self.buffers[key] = np.empty(shape, dtype=dtype)
+        return buffer
