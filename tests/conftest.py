@@ -47,7 +47,8 @@ def cli(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(consoles.Settings, "debug", False)
     monkeypatch.setattr(consoles.Settings, "quiet", False)
     for console in (consoles.out_console, consoles.err_console):
-        monkeypatch.setattr(console, "_color_system", None)
+        if getattr(console, "_color_system", None) is not None:  # started from a terminal
+            monkeypatch.setattr(console, "_color_system", None)
     runner = CliRunner()
 
     def invoke(*args: object, input: bytes | None = None, env: dict[str, str] | None = None):

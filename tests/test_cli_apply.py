@@ -41,6 +41,9 @@ def applied(cli, *args, input: bytes | None = None):
     """Run ``convcli apply ARGS``; it must succeed, and write no data to stdout unless asked."""
     result = cli("apply", *args, input=input)
     assert result.exit_code == 0, result.stderr
+    words = [str(arg) for arg in args]
+    if "-o" in words and words[words.index("-o") + 1] != "-":
+        assert result.stdout_bytes == b"", "stdout must stay empty when writing a file"
     return result
 
 
@@ -170,20 +173,24 @@ def test_a_float_tiff_stays_float_signed_and_unclipped(cli, tmp_path):
     assert decode(out).min() < 0
 
 
-@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32, np.int16])
-def test_npy_in_npy_out_holds_the_raw_float_result_in_input_units(cli, tmp_path, dtype):
+NPY_INPUTS = {
+    "uint8": ramp(7, 9, seed=9),
+    "uint16": ramp(7, 9, seed=9, high=65536),
+    "float32": (ramp(7, 9, seed=9) / 7 - 9).astype(np.float32),
+    "int16": ramp(7, 9, seed=9).astype(np.int16) * 3 - 300,
+}
+
+
+@pytest.mark.parametrize("kind", NPY_INPUTS)
+def test_npy_in_npy_out_holds_the_raw_float_result_in_input_units(cli, tmp_path, kind):
     """Array outputs hold the unrounded float result, in the input's units (0..255 for 8-bit)."""
-    noise = ramp(7, 9, seed=9)
-    pixels = noise.astype(dtype) if dtype != np.float32 else noise / 7 - 9
-    if dtype == np.int16:
-        pixels = noise.astype(np.int16) * 3 - 300
-    source = tmp_path / "in.npy"
-    np.save(source, pixels)
+    pixels = NPY_INPUTS[kind]
+    np.save(tmp_path / "in.npy", pixels)
     out = tmp_path / "out.npy"
-    applied(cli, "box-3", source, "-o", out)
+    applied(cli, "box-3", tmp_path / "in.npy", "-o", out)
     result = np.load(out)
     assert result.dtype == np.float32 and result.shape == pixels.shape
-    np.testing.assert_allclose(result, filtered(pixels, "box-3"), rtol=1e-6, atol=1e-4)
+    np.testing.assert_array_equal(result, filtered(pixels, "box-3").astype(np.float32))
     assert not np.all(result == np.rint(result))  # box-3 of noise is not whole: no rounding
 
 
@@ -209,7 +216,7 @@ def test_text_matrices_in_and_out_hold_the_raw_float_result(cli, tmp_path, suffi
         assert "," in out.read_text().splitlines()[0]
 
 
-def test_the_sample_text_matrix_is_the_sample_png(cli):
+def test_the_sample_text_matrix_is_the_sample_png():
     """tiny-16x16.txt holds exactly the pixels of tiny-16x16.png, as the samples promise."""
     np.testing.assert_array_equal(
         np.loadtxt(SAMPLES / "tiny-16x16.txt"), decode(SAMPLES / "tiny-16x16.png")
@@ -413,9 +420,10 @@ def test_abs_gives_the_magnitude_of_signed_results(cli, gray_png, tmp_path):
     """--abs keeps negative edges as positive values instead of clipping them to 0."""
     out = tmp_path / "out.png"
     result = applied(cli, "sobel-x", gray_png, "-o", out, "--abs")
-    expected = quantized(np.abs(filtered(decode(gray_png), "sobel-x")))
-    np.testing.assert_array_equal(decode(out), expected)
-    assert "below" not in result.stderr or "(0 below" in result.stderr
+    magnitude = np.abs(filtered(decode(gray_png), "sobel-x"))
+    np.testing.assert_array_equal(decode(out), quantized(magnitude))
+    above = int(np.count_nonzero(np.rint(magnitude) > 255))
+    assert above > 0 and f"(0 below, {above} above)" in result.stderr
 
 
 def test_normalize_stretches_the_result_to_the_full_range(cli, gray_png, tmp_path):
@@ -569,6 +577,16 @@ def test_as_array_prints_the_result_matrix_on_stdout(cli):
     np.testing.assert_array_equal(values, expected[: len(rows), columns[0] : columns[-1] + 1])
     assert columns[0] == 0 and len(columns) >= 12
     assert "16×16" in result.stderr
+
+
+def test_as_array_with_an_output_file_does_not_silently_ignore_it(cli, gray_png, tmp_path):
+    """``--as-array -o out.png`` either writes out.png too or refuses (exit 2); it never drops
+    the output the user asked for without a word."""
+    out = tmp_path / "out.png"
+    result = cli("apply", "sharpen", gray_png, "--as-array", "-o", out)
+    assert out.exists() or (result.exit_code == 2 and "Error:" in result.stderr), (
+        f"exit {result.exit_code}, no {out.name} written, stderr: {result.stderr!r}"
+    )
 
 
 def test_max_pixels_refuses_larger_images_and_allows_equal_ones(cli, gray_png, tmp_path):

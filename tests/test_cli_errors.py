@@ -212,6 +212,18 @@ def no_output_given(d):
 
 
 @case
+def missing_input_argument(d):
+    return ["apply", "sharpen"], 2, ["INPUT"]
+
+
+@case
+def unknown_depth(d):
+    gray(d)
+    args = ["apply", "identity", d / "in.png", "-o", d / "out.png", "--depth", "12"]
+    return args, 2, ["--depth", "12"]
+
+
+@case
 def unknown_output_extension(d):
     gray(d)
     return ["apply", "identity", d / "in.png", "-o", d / "out.xyz"], 2, ["out.xyz", "'.xyz'"]
@@ -297,6 +309,12 @@ def region_outside_the_image_for_format(d):
 def malformed_region(d):
     gray(d)
     return ["show", d / "in.png", "--as-array", "--region", "1,2,3"], 2, ["--region", "x,y"]
+
+
+@case
+def empty_region(d):
+    gray(d)
+    return ["show", d / "in.png", "--as-array", "--region", "0,0,0,3"], 2, ["--region", "width"]
 
 
 @case
@@ -508,6 +526,7 @@ def run_on_a_terminal(stream: str, args: list[str], cwd: Path) -> tuple[int, byt
     return finished.returncode, seen, finished.stderr
 
 
+@pytest.mark.slow
 def test_a_real_terminal_on_stdout_is_refused(tmp_path):
     """In a real process with stdout on a pty, ``-o -`` exits 2 and writes nothing there."""
     gray(tmp_path)
@@ -521,6 +540,7 @@ def test_a_real_terminal_on_stdout_is_refused(tmp_path):
     assert snapshot(tmp_path) == before
 
 
+@pytest.mark.slow
 def test_a_terminal_on_stdin_is_not_read_as_an_image(tmp_path):
     """``apply K - ...`` with stdin on a terminal says to pipe an image in (exit 2)."""
     code, _, stderr = run_on_a_terminal(
@@ -542,6 +562,7 @@ def test_empty_stdin_is_an_error(cli, tmp_path):
 # -- --debug ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_debug_shows_the_traceback(run_convcli, tmp_path):
     """``convcli --debug`` lets the traceback through, still exits 1 and leaves no file."""
     (tmp_path / "noise.png").write_bytes(np.random.default_rng(0).bytes(600))
@@ -587,10 +608,10 @@ def test_a_write_failing_midway_leaves_the_old_output_and_no_temporary(
     out.write_bytes(b"the previous result")
     before = snapshot(tmp_path)
     monkeypatch.setattr(os, step, failing(OSError(errno.EIO, "Input/output error")))
-    result = cli("apply", "sharpen", tmp_path / "in.png", "-o", out)
+    result = cli("apply", "identity", tmp_path / "in.png", "-o", out)
     monkeypatch.undo()
     assert result.exit_code == 1
-    error_line(result.stderr.splitlines()[-1], "out.png", "Input/output error")
+    error_line(result.stderr, "out.png", "Input/output error")
     assert snapshot(tmp_path) == before
 
 

@@ -56,7 +56,8 @@ def test_the_summary_lists_size_mode_depth_and_channel_statistics(
     """Without options: size, mode and depth, then min, max and mean of every channel."""
     path = request.getfixturevalue(f"{name}_png")
     result = shown(cli, path)
-    pixels = decode(path).reshape(decode(path).shape[0], decode(path).shape[1], -1)
+    decoded = decode(path)
+    pixels = decoded.reshape(*decoded.shape[:2], -1)
     assert caption in " ".join(result.stdout.split())
     rows = summary_rows(result.stdout)
     assert list(rows) == list(layout)
@@ -154,6 +155,7 @@ def test_the_preview_keeps_the_last_row_of_an_odd_height_picture(cli, tmp_path, 
     assert "38;2;255;0;0" in result.stdout, "the last pixel row is missing from the preview"
 
 
+@pytest.mark.slow
 def test_force_color_gives_a_preview_in_a_real_process(run_convcli, gray_png):
     """FORCE_COLOR=1 makes a piped ``convcli show`` draw the preview."""
     finished = run_convcli("show", gray_png, env={"FORCE_COLOR": "1", "COLORTERM": "truecolor"})
@@ -161,6 +163,7 @@ def test_force_color_gives_a_preview_in_a_real_process(run_convcli, gray_png):
     assert "▀" in finished.stdout.decode()
 
 
+@pytest.mark.slow
 def test_no_color_omits_the_preview_even_on_a_terminal(run_convcli, gray_png):
     """NO_COLOR=1 means no colour, so no (meaningless, uncoloured) half-block preview."""
     env = {"FORCE_COLOR": "1", "COLORTERM": "truecolor", "NO_COLOR": "1"}

@@ -263,7 +263,7 @@ def test_last_piece_can_be_tiny(shape: tuple[int, int], piece: int, last: int) -
 
 
 def test_output_does_not_depend_on_the_thread_count() -> None:
-    pixels = smooth(300, 400, 3)  # 360 kB of stream: two real pieces
+    pixels = smooth(300, 400, 3)  # 360 kB of stream: four pieces of 90 kB
     outputs = {write_png(pixels, "RGB", compress_level=1, threads=n) for n in (1, 2, 4, None)}
     assert len(outputs) == 1
     with mock.patch.object(pngwrite, "_PIECE_BYTES", 997):
