@@ -62,8 +62,9 @@ def test_a_wide_picture_is_cut_to_whole_cells():
 
 
 def test_negative_and_float_values_take_more_room():
+    """Cells are as wide as the values as shown (4 significant digits), plus a space."""
     values = np.full((3, 50), -1.2345678)
-    assert fitting_region(values, 80, 10)[2] == (80 - 2) // len(" -1.2345678")
+    assert fitting_region(values, 80, 10)[2] == (80 - 2) // len(" -1.235")
 
 
 def test_at_least_one_row_and_column_fits():

@@ -94,6 +94,8 @@ def _read_with_pillow(data: bytes, name: str, max_pixels: int) -> Picture:
     from convcli import png16
 
     if png16.is_wide_png(data[:64]):
+        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        _check_pixels(width, height, name, max_pixels)
         try:
             wide = png16.read_png16(data, max_pixels=max_pixels)
         except ImageReadError as exc:
@@ -103,16 +105,11 @@ def _read_with_pillow(data: bytes, name: str, max_pixels: int) -> Picture:
         )
     try:
         with _pillow_limits(), Image.open(io.BytesIO(data)) as image:
-            width, height = image.size
-            if width * height > max_pixels:
-                raise ImageReadError(
-                    f"{name}: {width}×{height} is {width * height:,} pixels, above the limit of "
-                    f"{max_pixels:,} (a guard against decompression bombs); "
-                    "raise it with --max-pixels if the image is genuine"
-                )
+            _check_pixels(*image.size, name, max_pixels)
             frames = getattr(image, "n_frames", 1)
             image.load()
             info = dict(image.info)
+            resolution_known = _has_resolution(image)
             source_mode = image.mode
             try:
                 oriented = ImageOps.exif_transpose(image)
@@ -139,7 +136,7 @@ def _read_with_pillow(data: bytes, name: str, max_pixels: int) -> Picture:
         layout,
         source_mode,
         icc_profile=info.get("icc_profile") or None,
-        dpi=_dpi(info.get("dpi")),
+        dpi=_dpi(info.get("dpi")) if resolution_known else None,
         notes=tuple(notes),
     )
 
@@ -207,7 +204,10 @@ def _read_text(data: bytes, name: str, max_pixels: int) -> Picture:
             )
         rows.append(row)
         if len(rows) * len(row) > max_pixels:
-            raise ImageReadError(f"{name}: more than {max_pixels:,} values")
+            raise ImageReadError(
+                f"{name}: more than {max_pixels:,} values, the pixel limit; "
+                "raise it with --max-pixels if the matrix is genuine"
+            )
     if not rows:
         raise ImageReadError(f"{name}: no numbers found")
     return _array_picture(np.array(rows), name, "text")
@@ -245,10 +245,17 @@ def _narrowest(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
 
 
 def _check_array_shape(shape: tuple[int, ...], name: str, max_pixels: int) -> None:
-    if len(shape) in (2, 3) and shape[0] * shape[1] > max_pixels:
+    if len(shape) in (2, 3):
+        _check_pixels(shape[1], shape[0], name, max_pixels)
+
+
+def _check_pixels(width: int, height: int, name: str, max_pixels: int) -> None:
+    """Refuse images above the pixel limit before decoding them (decompression bombs)."""
+    if width * height > max_pixels:
         raise ImageReadError(
-            f"{name}: {shape[1]}×{shape[0]} is above the limit of {max_pixels:,} pixels; "
-            "raise it with --max-pixels"
+            f"{name}: {width}×{height} is {width * height:,} pixels, above the limit of "
+            f"{max_pixels:,} (a guard against decompression bombs); "
+            "raise it with --max-pixels if the image is genuine"
         )
 
 
@@ -391,6 +398,13 @@ def _pillow_limits() -> Iterator[None]:
             yield
         finally:
             Image.MAX_IMAGE_PIXELS = saved
+
+
+def _has_resolution(image: Any) -> bool:
+    """Whether the file states a resolution (Pillow reports 1 dpi for TIFFs that don't)."""
+    if image.format == "TIFF":
+        return 296 in getattr(image, "tag_v2", {})  # ResolutionUnit
+    return True
 
 
 def _channels(array: npt.NDArray[Any]) -> npt.NDArray[Any]:

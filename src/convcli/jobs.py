@@ -110,8 +110,9 @@ def clipping_note(clipped: Clipped, output_max: float) -> str | None:
     if not clipped.count:
         return None
     share = 100 * clipped.count / max(clipped.total, 1)
+    percent = f"{share:.0f}" if share >= 10 else f"{share:.2g}"
     return (
-        f"{clipped.count:,} of {clipped.total:,} values ({share:.2g}%) fell outside "
+        f"{clipped.count:,} of {clipped.total:,} values ({percent}%) fell outside "
         f"0..{output_max:g} "
         f"and were clipped ({clipped.low:,} below, {clipped.high:,} above); "
         "--abs, --normalize, --offset 50% or a .npy output keep them"

@@ -59,7 +59,9 @@ def atomic_write(path: Path, data: bytes) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ImageWriteError(f"cannot create the folder {folder}: {exc.strerror or exc}") from None
+        blocker = next((p for p in (folder, *folder.parents) if p.is_file()), None)
+        reason = f"{blocker} is a file, not a folder" if blocker else exc.strerror or str(exc)
+        raise ImageWriteError(f"cannot create the folder {folder}: {reason}") from None
     temporary: str | None = None
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)

@@ -14,9 +14,10 @@ in Python:
   compressed on its own as raw deflate primed with the 32 KiB before it (so nearly nothing is lost
   at the seams), every piece but the last ending on a sync flush (a byte boundary, no final
   block). Behind a zlib header and the Adler-32 of the whole stream, the concatenation is one
-  valid zlib stream. zlib releases the GIL, so the pieces compress in parallel in threads. The
-  pieces depend only on the stream's size, never on the thread count, so the output is
-  byte-identical for any number of threads.
+  valid zlib stream. zlib releases the GIL, so the pieces compress in parallel in threads,
+  each handed over as soon as the calling thread has filtered its rows. The pieces depend only
+  on the stream's size, never on the thread count, so the output is byte-identical for any
+  number of threads.
 """
 
 from __future__ import annotations
@@ -26,9 +27,7 @@ import numbers
 import os
 import struct
 import zlib
-from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
-from typing import Protocol, TypeVar
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 
 import numpy as np
 import numpy.typing as npt
@@ -59,7 +58,6 @@ _BLOCK_BYTES = 64 * 1024
 _ADLER_BASE = 65521
 
 _Bytes = npt.NDArray[np.uint8]
-_T = TypeVar("_T")
 
 
 def write_png(
@@ -108,10 +106,10 @@ def write_png(
     del array
     workers = min(workers, len(_pieces(height * (1 + width * bpp))))
     if workers == 1:
-        idat = _encode(raw, bpp, filter_strategy, compress_level, _inline_map, 1)
+        idat = _encode(raw, bpp, filter_strategy, compress_level, None)
     else:
         with ThreadPoolExecutor(workers, thread_name_prefix="pngwrite") as pool:
-            idat = _encode(raw, bpp, filter_strategy, compress_level, _pool_map(pool), workers)
+            idat = _encode(raw, bpp, filter_strategy, compress_level, pool)
     return b"".join([_SIGNATURE, *metadata, *idat, _chunk(b"IEND", b"")])
 
 
@@ -202,46 +200,34 @@ def _text_bodies(text: dict[str, str] | None) -> list[bytes]:
 # -- the pipeline -----------------------------------------------------------------------------
 
 
-class _Mapper(Protocol):
-    """Runs a function over argument tuples, returning the results in order."""
-
-    def __call__(
-        self, function: Callable[..., _T], calls: Sequence[tuple[object, ...]]
-    ) -> list[_T]: ...
-
-
-def _inline_map(function: Callable[..., _T], calls: Sequence[tuple[object, ...]]) -> list[_T]:
-    """No pool: one call after another in this thread."""
-    return [function(*args) for args in calls]
-
-
-def _pool_map(pool: Executor) -> _Mapper:
-    """Calls spread over ``pool``'s threads, results in order."""
-
-    def run(function: Callable[..., _T], calls: Sequence[tuple[object, ...]]) -> list[_T]:
-        futures = [pool.submit(function, *args) for args in calls]
-        return [future.result() for future in futures]
-
-    return run
-
-
-def _encode(
-    raw: _Bytes, bpp: int, strategy: str, level: int, run: _Mapper, workers: int
-) -> list[bytes]:
+def _encode(raw: _Bytes, bpp: int, strategy: str, level: int, pool: Executor | None) -> list[bytes]:
     """Filter ``raw`` (H, W * bpp) into scanlines, deflate them in pieces, and return the IDAT
-    chunks as byte strings to join, one chunk per piece. Filtering is split into one band of rows
-    per worker (each row's filtering is the same however the rows are split)."""
-    height = raw.shape[0]
-    scanlines = np.empty((height, 1 + raw.shape[1]), dtype=np.uint8)
-    bands = [(height * k // workers, height * (k + 1) // workers) for k in range(workers)]
-    run(_filter_band, [(raw, scanlines, bpp, strategy, lo, hi) for lo, hi in bands if lo < hi])
+    chunks as byte strings to join, one chunk per piece.
+
+    This thread filters, from the top down, and hands each piece to the pool as soon as its
+    bytes are filtered, so deflating overlaps filtering. (Filtering in several threads would
+    not pay: its NumPy calls on cache-sized blocks are short, and the threads would mostly wait
+    for the GIL.) Without a pool, each piece is deflated here, in turn."""
+    height, rowbytes = raw.shape
+    scanlines = np.empty((height, 1 + rowbytes), dtype=np.uint8)
     stream = scanlines.reshape(-1).data
     bounds = _pieces(len(stream))
-    calls = [(stream, start, stop, level, stop == len(stream)) for start, stop in bounds]
-    pieces = run(_deflate_piece, calls)
+    per_block = max(1, _BLOCK_BYTES // rowbytes)
+    scratch = _Scratch(min(per_block, height), rowbytes, strategy == "adaptive")
+    filtered = 0  # rows
+    pending: list[Future[tuple[bytes, int, int]] | tuple[bytes, int, int]] = []
+    for start, stop in bounds:
+        needed = min(height, -(-stop // (1 + rowbytes)))
+        while filtered < needed:
+            end = min(filtered + per_block, height)
+            _filter_rows(raw, scanlines, bpp, strategy, filtered, end, scratch)
+            filtered = end
+        call = (stream, start, stop, level, stop == len(stream))
+        pending.append(pool.submit(_deflate_piece, *call) if pool else _deflate_piece(*call))
     chunks = []
     adler = 1
-    for (start, stop), (data, piece_adler, crc) in zip(bounds, pieces, strict=True):
+    for (start, stop), outcome in zip(bounds, pending, strict=True):
+        data, piece_adler, crc = outcome if isinstance(outcome, tuple) else outcome.result()
         adler = _adler32_combine(adler, piece_adler, stop - start)
         head = _zlib_header(level) if start == 0 else b""
         tail = struct.pack(">I", adler) if stop == len(stream) else b""
@@ -304,33 +290,29 @@ def _zlib_header(level: int) -> bytes:
 # -- filtering --------------------------------------------------------------------------------
 
 
-def _filter_band(
-    raw: _Bytes, scanlines: _Bytes, bpp: int, strategy: str, first: int, stop: int
+def _filter_rows(
+    raw: _Bytes, scanlines: _Bytes, bpp: int, strategy: str, start: int, end: int, scratch: _Scratch
 ) -> None:
-    """Filter rows ``first`` to ``stop`` of ``raw`` into ``scanlines``, block by block."""
-    rowbytes = raw.shape[1]
-    per_block = max(1, _BLOCK_BYTES // rowbytes)
-    scratch = _Scratch(min(per_block, stop - first), rowbytes, strategy == "adaptive")
-    for start in range(first, stop, per_block):
-        end = min(start + per_block, stop)
-        cur = raw[start:end]
-        if start:
-            prior = raw[start - 1 : end - 1]
-        else:  # the row above the first is zeros
-            prior = scratch.take(0, end - start, rowbytes)
-            prior[0] = 0
-            prior[1:] = raw[: end - 1]
-        out = scanlines[start:end]
-        if strategy == "adaptive":
-            _adaptive_into(out, cur, prior, bpp, scratch)
-        else:
-            kind = _FIXED_FILTERS[strategy]
-            out[:, 0] = kind
-            _filter_into(kind, out[:, 1:], cur, prior, bpp, scratch)
+    """Filter rows ``start`` to ``end`` of ``raw`` (at most the scratch's rows) into
+    ``scanlines``."""
+    cur = raw[start:end]
+    if start:
+        prior = raw[start - 1 : end - 1]
+    else:  # the row above the first is zeros
+        prior = scratch.take(0, end, raw.shape[1])
+        prior[0] = 0
+        prior[1:] = raw[: end - 1]
+    out = scanlines[start:end]
+    if strategy == "adaptive":
+        _adaptive_into(out, cur, prior, bpp, scratch)
+    else:
+        kind = _FIXED_FILTERS[strategy]
+        out[:, 0] = kind
+        _filter_into(kind, out[:, 1:], cur, prior, bpp, scratch)
 
 
 class _Scratch:
-    """Preallocated buffers for one band, reused for every block of rows."""
+    """Preallocated buffers for filtering, reused for every block of rows."""
 
     def __init__(self, rows: int, rowbytes: int, adaptive: bool) -> None:
         size = rows * rowbytes

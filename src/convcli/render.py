@@ -18,6 +18,7 @@ from rich.text import Text
 
 from convcli.kernels import AnyKernel, Kernel, LibraryEntry
 from convcli.picture import Picture
+from convcli.views import short_number
 
 #: A perceptually ordered map (viridis anchors) for heat maps of values.
 _HEAT = np.array(
@@ -31,9 +32,8 @@ _DIVERGING = np.array(
 
 def preview(rgb: npt.NDArray[np.uint8]) -> Text:
     """Two pixels per character cell: the upper half block in the top colour over the bottom one."""
-    height = rgb.shape[0] - rgb.shape[0] % 2
     text = Text(no_wrap=True, overflow="crop")
-    for row in range(0, max(height, 1), 2):
+    for row in range(0, rgb.shape[0], 2):
         top = rgb[row]
         bottom = rgb[row + 1] if row + 1 < rgb.shape[0] else None
         for col in range(rgb.shape[1]):
@@ -44,9 +44,9 @@ def preview(rgb: npt.NDArray[np.uint8]) -> Text:
     return text
 
 
-def summary(picture: Picture, name: str) -> Table:
-    """Size, mode, depth and per-channel statistics."""
-    table = Table(title=name, title_justify="left", show_edge=False, box=None, padding=(0, 2))
+def summary(picture: Picture) -> Group:
+    """Size, mode and depth, then per-channel statistics."""
+    table = Table(show_edge=False, box=None, padding=(0, 2))
     mode = picture.layout
     if picture.source_mode and picture.source_mode != picture.layout:
         mode += f" (read from {picture.source_mode})"
@@ -57,17 +57,16 @@ def summary(picture: Picture, name: str) -> Table:
         channel = picture.pixels[:, :, index]
         table.add_row(
             letter,
-            _number(channel.min()),
-            _number(channel.max()),
+            short_number(channel.min()),
+            short_number(channel.max()),
             f"{float(channel.mean()):.4g}",
         )
-    table.caption = (
+    facts = (
         f"{picture.width}×{picture.height} pixels, {mode}, {picture.depth_name}"
         + (f", {picture.dpi[0]:g} dpi" if picture.dpi else "")
         + (", ICC profile" if picture.icc_profile else "")
     )
-    table.caption_justify = "left"
-    return table
+    return Group(Text(facts), table)
 
 
 def array_view(
@@ -75,8 +74,9 @@ def array_view(
 ) -> Table:
     """A matrix with row and column indices, each cell shaded by its value (a heat map)."""
     low, high = value_range
-    cells = [[_number(v) for v in row] for row in values]
-    width = max((len(c) for row in cells for c in row), default=1)
+    cells = [[short_number(v) for v in row] for row in values]
+    widest_index = len(str(left + values.shape[1] - 1))
+    width = max(max((len(c) for row in cells for c in row), default=1), widest_index)
     table = Table(show_edge=False, box=None, padding=(0, 0), pad_edge=False, show_header=True)
     table.add_column("", justify="right", style="dim")
     for col in range(values.shape[1]):
@@ -102,7 +102,11 @@ def kernel_table(entries: Iterable[LibraryEntry]) -> Table:
             table.add_row(entry.name, "", "", Text(entry.error or "", style="red"), origin)
             continue
         name = Text(entry.name, style="dim strike" if entry.shadowed else "")
-        summed = _number(kernel.effective_sum) if isinstance(kernel, Kernel) else kernel.combine
+        if entry.shadowed:
+            origin += " (shadowed)"
+        summed = (
+            short_number(kernel.effective_sum) if isinstance(kernel, Kernel) else kernel.combine
+        )
         table.add_row(name, kernel.size_text, summed, kernel.description, origin)
     return table
 
@@ -128,7 +132,7 @@ def kernel_details(kernel: AnyKernel) -> RenderableType:
 def _kernel_matrix(kernel: Kernel) -> Sequence[RenderableType]:
     weights = kernel.weights
     bound = float(np.abs(weights).max()) or 1.0
-    cells = [[_number(v) for v in row] for row in weights]
+    cells = [[short_number(v) for v in row] for row in weights]
     table = Table(show_header=False, show_edge=False, box=None, padding=(0, 0))
     for _ in range(weights.shape[1]):
         table.add_column(justify="right")
@@ -144,16 +148,16 @@ def _kernel_matrix(kernel: Kernel) -> Sequence[RenderableType]:
     rank = kernel.separable_rank
     facts = [
         f"size {kernel.size_text}, anchor row {weights.shape[0] // 2} col {weights.shape[1] // 2}",
-        f"sum of weights {_number(kernel.weight_sum)}; {_scale_offset(kernel)}; "
-        f"effective sum {_number(kernel.effective_sum)}",
+        f"sum of weights {short_number(kernel.weight_sum)}; {_scale_offset(kernel)}; "
+        f"effective sum {short_number(kernel.effective_sum)}",
         "separable (rank 1)" if rank == 1 else f"not separable (rank {rank})",
     ]
     return [table, *(Text(f) for f in facts)]
 
 
 def _scale_offset(kernel: AnyKernel) -> str:
-    offset = f"{kernel.offset * 100:g}%" if kernel.offset_relative else _number(kernel.offset)
-    return f"scale {_number(kernel.scale)}, offset {offset}"
+    offset = f"{kernel.offset * 100:g}%" if kernel.offset_relative else short_number(kernel.offset)
+    return f"scale {short_number(kernel.scale)}, offset {offset}"
 
 
 def _heat_style(value: float, low: float, high: float, palette: npt.NDArray[Any]) -> Style:
@@ -165,13 +169,3 @@ def _heat_style(value: float, low: float, high: float, palette: npt.NDArray[Any]
     luminance = 0.299 * red + 0.587 * green + 0.114 * blue
     ink = Color.from_rgb(0, 0, 0) if luminance > 140 else Color.from_rgb(255, 255, 255)
     return Style(color=ink, bgcolor=Color.from_rgb(int(red), int(green), int(blue)))
-
-
-def _number(value: Any) -> str:
-    """Whole numbers without a decimal point, others with up to 4 significant digits."""
-    number = float(value)
-    if abs(number) < 1e-12:  # sums such as 1e-17 are rounding noise around 0
-        number = 0.0
-    if number.is_integer() and abs(number) < 1e15:
-        return str(int(number))
-    return f"{number:.4g}"

@@ -41,7 +41,8 @@ def crop(values: npt.NDArray[Any], box: Box) -> tuple[Box, bool]:
 def fitting_region(values: npt.NDArray[Any], columns: int, rows: int) -> Box:
     """The top-left corner of ``values`` that fits a terminal of ``columns`` × ``rows``."""
     sample = values[: min(rows, values.shape[0]), : min(64, values.shape[1])]
-    cell = max(len(_text(v)) for v in sample.ravel()) + 1
+    widest = max(len(short_number(v)) for v in sample.ravel())
+    cell = max(widest, len(str(values.shape[1] - 1))) + 1
     index = len(str(values.shape[0])) + 1
     fit_columns = max(1, (columns - index) // cell)
     return 0, 0, min(fit_columns, values.shape[1]), min(max(rows, 1), values.shape[0])
@@ -79,6 +80,17 @@ def encode_values(
     separator = "," if fmt == "csv" else " "
     lines = (separator.join(_text(v) for v in row) for row in pixels[:, :, 0])
     return ("\n".join(lines) + "\n").encode(), cut
+
+
+def short_number(value: Any) -> str:
+    """For people: whole numbers as they are, others to 4 significant digits; noise below
+    1e-12 (sums such as 1e-17) reads as 0."""
+    number = float(value)
+    if abs(number) < 1e-12:
+        number = 0.0
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    return f"{number:.4g}"
 
 
 def _text(value: Any) -> str:

@@ -49,8 +49,7 @@ def root(
     ] = False,
 ) -> None:
     """Filter images with convolution kernels."""
-    Settings.debug = Settings.debug or debug
-    Settings.quiet = quiet
+    Settings.set(debug=debug, quiet=quiet)
 
 
 def main() -> None:

@@ -120,7 +120,7 @@ def apply(
     scale: Annotated[
         float | None,
         typer.Option(
-            parser=options.number,
+            parser=options.scale,
             metavar="NUMBER",
             help="Multiply the result, replacing the kernel's own scale (e.g. 1/16).",
             rich_help_panel=VALUES,
@@ -182,14 +182,18 @@ def apply(
     """
     with reporting_errors():
         from convcli import jobs
-        from convcli.kernels import resolve_chain
-        from convcli.outputs import read_input, write_output
+        from convcli.kernels import resolve_chain, source_files
+        from convcli.modes import canonical_border
+        from convcli.outputs import check_output_target, read_input, write_output
         from convcli.pipeline import FilterOptions, with_overrides
 
         _check_destination(input, output, as_array)
+        canonical_border(border, fill)  # 'zero' with a non-zero --fill is a contradiction
         chain = with_overrides(
             resolve_chain(kernel), scale, (offset.value, offset.relative) if offset else None
         )
+        if output is not None:
+            check_output_target(output, [input, *source_files(chain)])
         if scale is None:
             for message in jobs.weight_sum_notes(chain):
                 note(f"note: {message}")
@@ -232,6 +236,8 @@ def _check_destination(input: str, output: str | None, as_array: bool) -> None:
     from convcli.outputs import check_output_target
 
     if as_array:
+        if output is not None:
+            raise UsageError("--as-array prints the result; leave out -o, or drop --as-array")
         return
     if output is None:
         raise UsageError("say where to write: -o FILE, -o - for stdout, or --as-array")

@@ -26,8 +26,14 @@ EXIT_INTERRUPTED = 130
 class Settings:
     """Options of the root command that every command needs."""
 
-    debug = os.environ.get("CONVCLI_DEBUG", "") not in ("", "0")
+    debug = False
     quiet = False
+
+    @classmethod
+    def set(cls, *, debug: bool, quiet: bool) -> None:
+        """Settings of this run only (an embedding program may run several)."""
+        cls.debug = debug or os.environ.get("CONVCLI_DEBUG", "") not in ("", "0")
+        cls.quiet = quiet
 
 
 def warn(message: str) -> None:

@@ -9,7 +9,12 @@ import typer
 from convcli.cli import options
 from convcli.cli.console import out_console, reporting_errors
 
-app = typer.Typer(help="List and inspect kernels.", no_args_is_help=True)
+app = typer.Typer(
+    help="List and inspect kernels.\n\n[bold]Examples[/]\n\n[dim]$[/] convcli kernels list"
+    "\n\n[dim]$[/] convcli kernels show sobel-x",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
 
 
 @app.command("list")
@@ -17,7 +22,13 @@ def list_kernels() -> None:
     """List every kernel the resolver can find by name: user libraries first, then built-ins.
 
     User kernels live in the folders of CONVCLI_KERNEL_PATH and in ~/.config/convcli/kernels/;
-    a user kernel with a built-in's name replaces it (the built-in is then struck through).
+    a user kernel with a built-in's name replaces it (the built-in is then marked shadowed).
+
+    [bold]Examples[/]
+
+    [dim]$[/] convcli kernels list
+
+    [dim]$[/] CONVCLI_KERNEL_PATH=~/my-kernels convcli kernels list | grep user
     """
     with reporting_errors():
         from convcli import render

@@ -30,24 +30,30 @@ class Offset:
 
 
 def border(value: str) -> str:
-    """Accept the five border names and other tools' aliases; exit 2 on anything else."""
+    """Accept the five border names and other tools' aliases; exit 2 on anything else.
+
+    The spelling is kept: ``zero`` also pins the fill, which is checked once --fill is known.
+    """
     try:
-        return canonical_border(value)
+        canonical_border(value)
     except EngineArgumentError as exc:
         raise typer.BadParameter(str(exc)) from None
+    return value
 
 
 def complete_border(incomplete: str) -> list[str]:
     return [name for name in (*BORDERS, *sorted(BORDER_ALIASES)) if name.startswith(incomplete)]
 
 
-def number(value: str) -> float:
-    """A number or a fraction such as ``1/16``."""
+def scale(value: str) -> float:
+    """A non-zero number or a fraction such as ``1/16``."""
     from convcli.kernels.numbers import parse_number
 
     parsed = parse_number(value)
     if parsed is None or not math.isfinite(parsed):
         raise typer.BadParameter(f"{value!r} is not a finite number (fractions like 1/16 work)")
+    if parsed == 0:
+        raise typer.BadParameter("a scale of 0 would make every value 0")
     return parsed
 
 

@@ -75,6 +75,10 @@ def show(
         elif as_array:
             print_array(picture, channel=channel, region=region)
         else:
+            if channel is not None:
+                from convcli.views import choose_channel
+
+                choose_channel(picture, channel)  # a wrong letter is an error even here
             _print_summary(picture, image)
 
 
@@ -111,8 +115,9 @@ def _print_summary(picture: Picture, name: str) -> None:
     from convcli import render
     from convcli.imageio import decode_preview
 
-    out_console.print(render.summary(picture, name))
-    if out_console.color_system is None:
+    out_console.print(name, style="bold", soft_wrap=True, markup=False)  # never wrapped
+    out_console.print(render.summary(picture))
+    if out_console.color_system is None or out_console.no_color:
         note("preview omitted: stdout is not a colour terminal (try --as-array or --format)")
         return
     columns = max(out_console.width, 8)

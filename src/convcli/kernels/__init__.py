@@ -33,7 +33,19 @@ __all__ = [
     "normalise_name",
     "resolve_chain",
     "resolve_kernel",
+    "source_files",
 ]
+
+
+def source_files(kernels: list[AnyKernel]) -> list[str]:
+    """The files the kernels (and their parts) were read from: outputs must not overwrite them."""
+    files: list[str] = []
+    for kernel in kernels:
+        if kernel.path:
+            files.append(kernel.path)
+        if isinstance(kernel, CombinedKernel):
+            files.extend(source_files(list(kernel.parts)))
+    return files
 
 
 def library_entries() -> list[LibraryEntry]:
