@@ -8,12 +8,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from convcli.imageio import encode_picture, output_format, read_picture
 from convcli.kernels import AnyKernel, Kernel
 from convcli.limits import DEFAULT_MAX_PIXELS
 from convcli.picture import Picture
-from convcli.pipeline import FilterOptions, filter_picture
-from convcli.quantize import Clipped, Depth, default_depth, quantize
+from convcli.pipeline import (
+    FilterOptions,
+    explain_chain,
+    filter_picture,
+    filter_picture_rounded,
+)
+from convcli.quantize import DTYPES, Clipped, Depth, default_depth, quantize
 
 #: Formats whose samples are the raw float results by default.
 ARRAY_OUTPUTS = frozenset({"NPY", "TXT", "CSV"})
@@ -36,6 +43,8 @@ class JobReport:
 
     notes: list[str] = field(default_factory=list)
     clipped: Clipped | None = None
+    #: The engine's plan for each kernel, when asked for (``--explain``).
+    plans: list[str] = field(default_factory=list)
 
 
 def filter_image(
@@ -47,15 +56,25 @@ def filter_image(
     *,
     array_output: bool,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    explain: bool = False,
 ) -> tuple[Picture, JobReport]:
     """Decode ``data`` and filter it into output samples."""
     picture = read_picture(data, input_name, max_pixels=max_pixels)
     report = JobReport(notes=list(picture.notes))
-    filtered = filter_picture(picture, chain, options)
+    if explain:
+        report.plans = explain_chain(picture, chain, options)
     depth = output.depth or default_depth(picture, array_output)
-    result, clipped = quantize(
-        filtered, depth, absolute=output.absolute, normalize=output.normalize
-    )
+    fast = None
+    if depth != "float" and not output.absolute and not output.normalize:
+        fast = filter_picture_rounded(picture, chain, options, np.dtype(DTYPES[depth]))
+    if fast is not None:
+        pixels, (low, high, total) = fast
+        result, clipped = picture.with_pixels(pixels), Clipped(low, high, total)
+    else:
+        filtered = filter_picture(picture, chain, options)
+        result, clipped = quantize(
+            filtered, depth, absolute=output.absolute, normalize=output.normalize
+        )
     report.clipped = clipped
     clip_message = clipping_note(clipped, result.full_range)
     if clip_message:
@@ -72,6 +91,7 @@ def filter_bytes(
     output: OutputOptions,
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    explain: bool = False,
 ) -> tuple[bytes, JobReport]:
     """The encoded output for ``data``: the whole job, for one file or stdin."""
     fmt = output_format(output_name, output.format)
@@ -83,6 +103,7 @@ def filter_bytes(
         output,
         array_output=fmt in ARRAY_OUTPUTS,
         max_pixels=max_pixels,
+        explain=explain,
     )
     encoded, notes = encode_picture(result, fmt, output_name, **output.save)
     report.notes.extend(notes)

@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from convcli.engine import convolve as convolve_weights
 from convcli.engine import correlate as correlate_weights
+from convcli.engine import explain, filter_rounded
 from convcli.errors import UsageError
 from convcli.filters import apply_kernel
 from convcli.kernels import AnyKernel, Kernel
@@ -40,6 +41,8 @@ class FilterOptions:
     channels: str | None = None
     premultiply: bool = False
     gray: bool = False
+    method: str = "auto"
+    threads: int | None = None
 
     @property
     def engine(self) -> dict[str, Any]:
@@ -49,7 +52,28 @@ class FilterOptions:
             "padding": self.padding,
             "stride": self.stride,
             "dilation": self.dilation,
+            "method": self.method,
+            "threads": self.threads,
         }
+
+
+def explain_chain(
+    picture: Picture, chain: Sequence[AnyKernel], options: FilterOptions
+) -> list[str]:
+    """What the engine will do for each kernel of the chain on this picture (``--explain``)."""
+    lines = []
+    for kernel in chain:
+        leaves = [kernel] if isinstance(kernel, Kernel) else list(_leaves(kernel))
+        for leaf in leaves:
+            plan = explain(picture.pixels, leaf.weights, turned=options.convolve, **options.engine)
+            lines.append(f"{leaf.name}: {plan.describe()}")
+    return lines
+
+
+def _leaves(kernel: AnyKernel) -> list[Kernel]:
+    if isinstance(kernel, Kernel):
+        return [kernel]
+    return [leaf for part in kernel.parts for leaf in _leaves(part)]
 
 
 @dataclass(frozen=True)
@@ -75,7 +99,7 @@ def filter_picture(
 
     if options.premultiply and alpha >= 0:
         colour = [i for i in selected if i != alpha]
-        weight = values[:, :, alpha : alpha + 1]
+        weight = values[:, :, alpha : alpha + 1].astype(np.float64)
         stack = np.concatenate([values[:, :, colour] * weight, weight], axis=2)
         result = _run(stack, kernels, options, picture.full_range)
         new_alpha = result[:, :, -1:]
@@ -97,12 +121,63 @@ def filter_picture(
     return Filtered(stacked, layout, flags, picture)
 
 
-def _working_values(picture: Picture, gray: bool) -> tuple[npt.NDArray[np.floating], str]:
-    """The samples as float (float64 for exactness), converted to luminance if asked."""
-    values = picture.pixels.astype(np.float64)
+def filter_picture_rounded(
+    picture: Picture,
+    chain: Sequence[AnyKernel],
+    options: FilterOptions,
+    out_dtype: np.dtype[Any],
+) -> tuple[npt.NDArray[Any], tuple[int, int, int]] | None:
+    """The common case straight to integer samples, band by band: no full-size float copy.
+
+    One plain kernel, integer samples in and out, no gray, premultiply or repeat. Returns the
+    pixels and (clipped low, clipped high, filtered values), or None when the general path is
+    needed. Gives exactly the pixels of ``filter_picture`` followed by ``quantize``.
+    """
+    if (
+        len(chain) != 1
+        or not isinstance(chain[0], Kernel)
+        or options.repeat != 1
+        or options.gray
+        or options.premultiply
+        or picture.pixels.dtype.kind != "u"
+        or out_dtype.kind != "u"
+    ):
+        return None
+    kernel = chain[0]
+    pixels = picture.pixels
+    layout = picture.layout
+    selected = _selected_channels(layout, options.channels, premultiply=False)
+    factor = float(np.iinfo(out_dtype).max) / picture.full_range
+    common = {**options.engine, "turned": options.convolve, "dtype": out_dtype, "factor": factor}
+    filtered = filter_rounded(
+        pixels[:, :, selected],
+        kernel.weights,
+        scale=kernel.scale,
+        offset=kernel.offset_for(picture.full_range),
+        **common,
+    )
+    out = np.empty((*filtered.pixels.shape[:2], len(layout)), dtype=out_dtype)
+    out[:, :, selected] = filtered.pixels
+    rest = [i for i in range(len(layout)) if i not in selected]
+    if rest:
+        rows, cols = _span(kernel, options.dilation)
+        one_hot = np.zeros((rows, cols))
+        one_hot[rows // 2, cols // 2] = 1.0
+        carried = filter_rounded(pixels[:, :, rest], one_hot, **{**common, "dilation": 1})
+        out[:, :, rest] = carried.pixels
+    return out, (filtered.clipped_low, filtered.clipped_high, filtered.pixels.size)
+
+
+def _working_values(picture: Picture, gray: bool) -> tuple[npt.NDArray[Any], str]:
+    """The samples as the engine should see them: as stored, or as luminance if asked.
+
+    Integer samples go to the engine unconverted: it sums them exactly, and the rounded fast
+    path (``filter_picture_rounded``) sees the very same numbers.
+    """
     layout = picture.layout
     if not gray or layout in ("L", "LA"):
-        return values, layout
+        return picture.pixels, layout
+    values = picture.pixels.astype(np.float64)
     if layout not in ("RGB", "RGBA"):
         raise UsageError(f"--gray converts RGB to luminance; this image is {layout}")
     luma = values[:, :, :3] @ np.array(LUMA)

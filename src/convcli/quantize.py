@@ -15,7 +15,7 @@ from convcli.picture import Picture
 from convcli.pipeline import Filtered
 
 Depth = Literal["8", "16", "float"]
-_DTYPES: dict[str, Any] = {"8": np.uint8, "16": np.uint16, "float": np.float32}
+DTYPES: dict[str, Any] = {"8": np.uint8, "16": np.uint16, "float": np.float32}
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def quantize(
     values = result.values.astype(np.float64)
     filtered = np.array(result.filtered)
     source = result.source
-    out_max = 1.0 if depth == "float" else float(np.iinfo(_DTYPES[depth]).max)
+    out_max = 1.0 if depth == "float" else float(np.iinfo(DTYPES[depth]).max)
 
     if absolute:
         values[:, :, filtered] = np.abs(values[:, :, filtered])
@@ -74,5 +74,5 @@ def quantize(
         total=int(chosen.size),
     )
     np.clip(values, 0, out_max, out=values)
-    pixels = values.astype(_DTYPES[depth])
+    pixels = values.astype(DTYPES[depth])
     return source.with_pixels(pixels, result.layout), clipped

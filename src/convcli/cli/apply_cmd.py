@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from convcli.cli import options
 from convcli.cli.console import note, reporting_errors, warn
 from convcli.limits import DEFAULT_MAX_PIXELS
+
+if TYPE_CHECKING:
+    from convcli.jobs import JobReport
 
 ENGINE = "Engine"
 VALUES = "Output values"
@@ -107,6 +110,31 @@ def apply(
         int,
         typer.Option(min=1, help="Apply the kernel (or chain) n times.", rich_help_panel=ENGINE),
     ] = 1,
+    method: Annotated[
+        Literal["auto", "direct", "separable", "fft"],
+        typer.Option(
+            help="How to compute: auto (a cost model picks), direct, separable or fft. All give "
+            "the same result up to float rounding.",
+            rich_help_panel=ENGINE,
+        ),
+    ] = "auto",
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Threads for the engine (default: every core where it pays, i.e. FFT; else 1).",
+            rich_help_panel=ENGINE,
+            show_default=False,
+        ),
+    ] = None,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain",
+            help="Say on stderr which plan the engine chose, and why.",
+            rich_help_panel=ENGINE,
+        ),
+    ] = False,
     absolute: Annotated[
         bool,
         typer.Option("--abs", help="Magnitude of signed results (edges).", rich_help_panel=VALUES),
@@ -208,6 +236,8 @@ def apply(
             channels=channels,
             premultiply=premultiply,
             gray=gray,
+            method=method,
+            threads=threads,
         )
         values = jobs.OutputOptions(
             depth=depth, absolute=absolute, normalize=normalize, format=format
@@ -215,18 +245,25 @@ def apply(
         data = read_input(input, sys.stdin.buffer)
         if as_array:
             picture, report = jobs.filter_image(
-                data, input, chain, filters, values, array_output=True, max_pixels=max_pixels
+                data,
+                input,
+                chain,
+                filters,
+                values,
+                array_output=True,
+                max_pixels=max_pixels,
+                explain=explain,
             )
-            _warn_all(report.notes)
+            _report(report)
             from convcli.cli.show_cmd import print_array
 
             print_array(picture, channel=None, region=None)
             return
         assert output is not None
         encoded, report = jobs.filter_bytes(
-            data, input, output, chain, filters, values, max_pixels=max_pixels
+            data, input, output, chain, filters, values, max_pixels=max_pixels, explain=explain
         )
-        _warn_all(report.notes)
+        _report(report)
         write_output(encoded, output, sys.stdout.buffer)
 
 
@@ -249,6 +286,8 @@ def _check_destination(input: str, output: str | None, as_array: bool) -> None:
         )
 
 
-def _warn_all(messages: list[str]) -> None:
-    for message in messages:
+def _report(report: JobReport) -> None:
+    for plan in report.plans:
+        note(plan)
+    for message in report.notes:
         warn(message)

@@ -210,9 +210,9 @@ def _to_float(request: Request, plan: Plan) -> npt.NDArray[np.floating]:
     result = np.empty(request.out_shape, dtype=request.result_dtype)
 
     def sink(first: int, last: int, band: npt.NDArray[Any]) -> None:
-        if plan.factor != 1:
-            band = band * plan.factor  # in float64 for integer and float64 accumulators
-        np.copyto(result[first:last], band, casting="unsafe")
+        np.copyto(
+            result[first:last], with_factor(band, plan.factor, result.dtype), casting="unsafe"
+        )
 
     _execute(request, plan, sink)
     return result.reshape(request.user_shape)
@@ -226,11 +226,13 @@ def _execute(request: Request, plan: Plan, sink: Any) -> None:
     channels = request.image.shape[2]
     spectrum = None
     if plan.method == "fft":
-        spectrum = fft.Spectrum(plan.weights, rows, cols, plan.band, reader.width, accumulator)
+        spectrum = fft.Spectrum(plan.weights, rows, cols, accumulator)
     scratch = Scratch()
 
-    def buffers(name: str, shape: tuple[int, ...]) -> npt.NDArray[Any]:
-        return scratch.get(name, shape, accumulator)
+    def buffers(
+        name: str, shape: tuple[int, ...], dtype: np.dtype[Any] | None = None
+    ) -> npt.NDArray[Any]:
+        return scratch.get(name, shape, dtype or accumulator)
 
     def work(first: int, last: int) -> None:
         band = reader.band(first, last)
@@ -251,6 +253,46 @@ def _execute(request: Request, plan: Plan, sink: Any) -> None:
     run_bands(request, plan.band, plan.threads, work)
 
 
+def with_factor(band: npt.NDArray[Any], factor: float, dtype: np.dtype[Any]) -> npt.NDArray[Any]:
+    """The band with the kernel's common factor put back: float accumulators multiply in their
+    own precision, integer ones after conversion to ``dtype``. The float and the rounded paths
+    both call this, which is what keeps their pixels identical."""
+    if factor == 1:
+        return band
+    if band.dtype.kind == "f":
+        scaled: npt.NDArray[Any] = band * band.dtype.type(factor)
+        return scaled
+    values = band.astype(dtype)
+    np.multiply(values, dtype.type(factor), out=values)
+    return values
+
+
+def _power_of_two_shift(multiplier: float, dtype: np.dtype[Any]) -> int:
+    """``k`` if ``multiplier`` is exactly 2**-k (1 <= k < 15) and room is left for rounding."""
+    if dtype.kind not in "iu" or not 0 < multiplier < 1:
+        return 0
+    mantissa, exponent = np.frexp(multiplier)
+    k = 1 - int(exponent)
+    return k if mantissa == 0.5 and 1 <= k < 15 else 0
+
+
+def _halve_rounding_to_even(band: npt.NDArray[Any], shift: int) -> npt.NDArray[Any]:
+    """``np.rint(band / 2**shift)`` in integer arithmetic: what float32 gives, in fewer passes.
+
+    ``(a + 2**(shift-1) - 1 + ((a >> shift) & 1)) >> shift`` rounds halves to even, for
+    negative ``a`` too (``>>`` floors). It runs in place when the additions cannot overflow
+    the band's own type, else in int32.
+    """
+    room = int(np.iinfo(band.dtype).max) - (1 << (shift - 1))
+    values = band if int(band.max()) <= room else band.astype(np.int32)
+    parity = np.right_shift(values, shift)
+    np.bitwise_and(parity, 1, out=parity)
+    np.add(values, parity, out=values)
+    np.add(values, (1 << (shift - 1)) - 1, out=values)
+    np.right_shift(values, shift, out=values)
+    return values
+
+
 class _Finisher:
     """Rounds and clips accumulator bands into output samples, counting what clipping changed."""
 
@@ -263,13 +305,16 @@ class _Finisher:
         self._lock = threading.Lock()
 
     def finish(self, band: npt.NDArray[Any], out: npt.NDArray[Any]) -> None:
-        plain = self.scale == 1 and self.offset == 0 and self.factor == 1
-        if band.dtype.kind == "i" and plain and self.kernel_factor == 1:
+        exact = self.scale == 1 and self.offset == 0 and self.factor == 1
+        shift = _power_of_two_shift(self.scale * self.kernel_factor, band.dtype)
+        if band.dtype.kind in "iu" and exact and self.kernel_factor == 1:
             values: npt.NDArray[Any] = band  # whole numbers already: nothing to round
+        elif band.dtype.kind in "iu" and self.offset == 0 and self.factor == 1 and shift:
+            values = _halve_rounding_to_even(band, shift)
         else:
-            if self.kernel_factor != 1:  # exactly as the float path computes it
-                band = band * self.kernel_factor
-            values = band if band.dtype == np.float32 else band.astype(np.float32)
+            values = with_factor(band, self.kernel_factor, np.dtype(np.float32))
+            if values.dtype != np.float32:
+                values = values.astype(np.float32)
             if self.scale != 1:
                 np.multiply(values, np.float32(self.scale), out=values)
             if self.offset != 0:
@@ -277,12 +322,17 @@ class _Finisher:
             if self.factor != 1:
                 values = values.astype(np.float64) * self.factor
             np.rint(values, out=values)
-        if values.min() < 0 or values.max() > self.top:
+        # Compare integers with an integer: a float bound would turn every test into float64.
+        top = self.top if values.dtype.kind == "f" else int(self.top)
+        low = high = 0
+        if values.min() < 0:
             low = int(np.count_nonzero(values < 0))
-            high = int(np.count_nonzero(values > self.top))
-            top = self.top if values.dtype.kind == "f" else int(self.top)
-            np.clip(values, 0, top, out=values)
+        if values.max() > top:
+            high = int(np.count_nonzero(values > top))
+        if low or high:
+            np.clip(values, 0, top, out=out, casting="unsafe")  # clip and narrow in one pass
             with self._lock:
                 self.low += low
                 self.high += high
-        np.copyto(out, values, casting="unsafe")
+        else:
+            np.copyto(out, values, casting="unsafe")

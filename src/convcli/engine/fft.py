@@ -1,8 +1,11 @@
-"""The FFT strategy: overlap-save over bands of rows, for large kernels that do not separate.
+"""The FFT strategy: overlap-save over tiles, for large kernels that do not separate.
 
-Each band's extended rows are zero-padded to a 5-smooth size, transformed with NumPy's real FFT,
-multiplied by the kernel's spectrum (computed once) and transformed back; the rows the circular
-wrap-around cannot reach are the band's output. Memory stays at a few band-sized arrays.
+Each band of output rows is cut into column tiles. A tile's extended input (the tile plus the
+kernel's halo) is zero-padded to a 5-smooth size, transformed with NumPy's real FFT, multiplied
+by the kernel's spectrum (computed once, since every tile has the same transform size) and
+transformed back; the samples the circular wrap-around cannot reach are the tile's output.
+Memory stays at a band's strip plus one tile's transforms per thread, and pocketfft releases
+the GIL, so tiles on several threads run in parallel.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ import numpy.typing as npt
 
 from convcli.engine.geometry import AxisPlan
 
-#: Aim for transforms of about this many samples per channel (keeps a band near 16 MiB).
-FFT_SAMPLES = 1 << 20
+#: Output rows and columns per tile: transforms of about 160×1100 samples per channel.
+TILE_ROWS = 128
+TILE_COLS = 1024
 
 
 def next_smooth(n: int) -> int:
@@ -34,35 +38,41 @@ def next_smooth(n: int) -> int:
     return best
 
 
-def band_rows(rows: AxisPlan, width: int) -> int:
-    """Output rows per band: tall enough to amortise the halo, small enough to stay bounded."""
-    span = (rows.taps - 1) * rows.dilation + 1
-    budget_rows = max(FFT_SAMPLES // max(width, 1), 2 * span)
-    count = max(1, (budget_rows - span + 1) // rows.stride)
-    return min(rows.length, max(count, 1))
+def band_rows(rows: AxisPlan) -> int:
+    """Output rows per band (one row of tiles)."""
+    return min(rows.length, TILE_ROWS)
+
+
+def tile_columns(cols: AxisPlan) -> int:
+    return min(cols.length, TILE_COLS)
+
+
+def transform_shape(rows: AxisPlan, cols: AxisPlan) -> tuple[int, int]:
+    """The padded transform size of one tile."""
+    span_r = (rows.taps - 1) * rows.dilation + 1
+    span_c = (cols.taps - 1) * cols.dilation + 1
+    height = (band_rows(rows) - 1) * rows.stride + span_r
+    width = (tile_columns(cols) - 1) * cols.stride + span_c
+    return next_smooth(height), next_smooth(width)
 
 
 class Spectrum:
-    """The kernel's transform, padded to one band's transform size."""
+    """The kernel's transform at the tile transform size."""
 
     def __init__(
         self,
         kernel: npt.NDArray[np.float64],
         rows: AxisPlan,
         cols: AxisPlan,
-        band_height: int,
-        width: int,
         dtype: np.dtype[Any],
     ) -> None:
-        span_r = (rows.taps - 1) * rows.dilation + 1
-        span_c = (cols.taps - 1) * cols.dilation + 1
-        dilated = np.zeros((span_r, span_c))
+        self.span = ((rows.taps - 1) * rows.dilation + 1, (cols.taps - 1) * cols.dilation + 1)
+        dilated = np.zeros(self.span)
         dilated[:: rows.dilation, :: cols.dilation] = kernel
-        self.rows_in = (band_height - 1) * rows.stride + span_r
-        self.shape = (next_smooth(self.rows_in), next_smooth(width))
-        self.span = (span_r, span_c)
+        self.shape = transform_shape(rows, cols)
         flipped = dilated[::-1, ::-1].astype(dtype)  # correlation = convolution, kernel turned
-        self.values = np.fft.rfft2(flipped, s=self.shape)[:, :, np.newaxis]
+        self.values = np.fft.rfft2(flipped, s=self.shape)
+        self.dtype = dtype
 
 
 def correlate_strip(
@@ -73,13 +83,22 @@ def correlate_strip(
     count: int,
     out: npt.NDArray[Any],
 ) -> None:
-    """Write ``count`` output rows into ``out`` from an extended ``strip``."""
-    transform = np.fft.rfft2(strip, s=spectrum.shape, axes=(0, 1))
-    transform *= spectrum.values
-    full = np.fft.irfft2(transform, s=spectrum.shape, axes=(0, 1))
+    """Write ``count`` output rows into ``out`` from an extended ``strip``, tile by tile."""
     span_r, span_c = spectrum.span
-    top, left = span_r - 1, span_c - 1
-    out[...] = full[
-        top : top + (count - 1) * rows.stride + 1 : rows.stride,
-        left : left + (cols.length - 1) * cols.stride + 1 : cols.stride,
-    ]
+    tile = tile_columns(cols)
+    height_in = (count - 1) * rows.stride + span_r
+    for first in range(0, cols.length, tile):
+        last = min(first + tile, cols.length)
+        left = first * cols.stride
+        width_in = (last - first - 1) * cols.stride + span_c
+        # Channels first, so each channel's transform runs over contiguous memory.
+        block = np.moveaxis(strip[:height_in, left : left + width_in], 2, 0)
+        transform = np.fft.rfft2(block, s=spectrum.shape)
+        transform *= spectrum.values
+        full = np.fft.irfft2(transform, s=spectrum.shape)
+        valid = full[
+            :,
+            span_r - 1 : span_r - 1 + (count - 1) * rows.stride + 1 : rows.stride,
+            span_c - 1 : span_c - 1 + (last - first - 1) * cols.stride + 1 : cols.stride,
+        ]
+        out[:, first:last] = np.moveaxis(valid, 0, 2)

@@ -32,7 +32,7 @@ PASS_NS = 0.35
 FFT_NS = 0.9
 #: Fixed costs in nanoseconds: each ufunc call, each FFT band, setting up an FFT plan.
 CALL_NS = 1_500.0
-FFT_BAND_NS = 60_000.0
+FFT_TILE_NS = 60_000.0
 FFT_SETUP_NS = 100_000.0
 
 
@@ -59,7 +59,7 @@ class Plan:
             "direct": "direct (shifted multiply-adds in strips)",
             "separable": f"separable ({len(self.terms)} rank-1 term"
             f"{'s' if len(self.terms) != 1 else ''}, two 1-D passes each)",
-            "fft": "FFT (overlap-save over bands of rows)",
+            "fft": "FFT (overlap-save over tiles)",
         }
         threads = f"{self.threads} thread{'s' if self.threads != 1 else ''}"
         return (
@@ -82,16 +82,19 @@ def make_plan(request: Request, method: str = "auto", threads: int | None = None
     groups = tap_groups(kernel)
     terms = separate(kernel)
     integer_terms = exact is not None and all(t.integral for t in terms)
+    # Integer samples and weights must round to their exact sums: where a strategy cannot add
+    # them in integers (SVD factors, transforms), float64 keeps the error far below 0.5.
+    whole = request.image.dtype.kind in "biu" and bool(np.all(kernel == np.round(kernel)))
+    inexact = np.dtype(np.float64) if whole else floats
     accumulators: dict[Strategy, np.dtype[Any]] = {
-        "direct": exact or floats,
-        "separable": exact if integer_terms and exact is not None else floats,
-        # Integer sums must round exactly: float64 transforms keep them within 1e-9.
-        "fft": np.dtype(np.float64) if exact is not None else floats,
+        "direct": exact or inexact,
+        "separable": exact if integer_terms and exact is not None else inexact,
+        "fft": inexact,
     }
     bands: dict[Strategy, int] = {
-        "direct": band_height(request, accumulators["direct"].itemsize),
-        "separable": band_height(request, accumulators["separable"].itemsize, request.rows.taps),
-        "fft": fft.band_rows(request.rows, extended_width(request)),
+        "direct": band_height(request, accumulators["direct"].itemsize, buffers=2),
+        "separable": band_height(request, accumulators["separable"].itemsize, buffers=3),
+        "fft": fft.band_rows(request.rows),
     }
     costs: dict[Strategy, float] = {
         "direct": _direct_ns(request, groups, accumulators["direct"], bands["direct"]),
@@ -111,7 +114,9 @@ def make_plan(request: Request, method: str = "auto", threads: int | None = None
         accumulator=accumulators[chosen],
         weights=kernel,
         factor=factor,
-        threads=threads if threads is not None else default_threads(work),
+        threads=threads
+        if threads is not None
+        else default_threads(work, long_calls=chosen == "fft"),
         band=bands[chosen],
         groups=groups,
         terms=terms if chosen == "separable" else [],
@@ -151,7 +156,7 @@ def _separable_ns(request: Request, terms: list[Term], dtype: np.dtype[Any], ban
     for term in terms:
         for taps in (term.column, term.row):
             if is_box(taps):
-                passes += 6.0  # cumulative sum in a wide type, difference, conversion
+                passes += 2 * math.log2(len(taps))  # sums of 2, 4, 8 ... taps, then combined
             else:
                 passes += len(np.unique(taps[taps != 0])) + np.count_nonzero(taps)
         passes += 1 + halo / max(band, 1)  # the intermediate and the halo rows of a band
@@ -160,13 +165,11 @@ def _separable_ns(request: Request, terms: list[Term], dtype: np.dtype[Any], ban
 
 
 def _fft_ns(request: Request, band: int) -> float:
-    width = extended_width(request)
-    span = (request.rows.taps - 1) * request.rows.dilation + 1
-    shape = (fft.next_smooth((band - 1) * request.rows.stride + span), fft.next_smooth(width))
+    shape = fft.transform_shape(request.rows, request.cols)
     samples = shape[0] * shape[1] * request.image.shape[2]
-    bands = _count_bands(request, band)
-    per_band = samples * math.log2(max(shape[0] * shape[1], 2)) * FFT_NS + FFT_BAND_NS
-    return float(FFT_SETUP_NS + bands * per_band + 4 * PASS_NS * math.prod(request.out_shape))
+    tiles = _count_bands(request, band) * -(-request.cols.length // fft.tile_columns(request.cols))
+    per_tile = samples * math.log2(max(shape[0] * shape[1], 2)) * FFT_NS + FFT_TILE_NS
+    return float(FFT_SETUP_NS + tiles * per_tile + 4 * PASS_NS * math.prod(request.out_shape))
 
 
 def _reason(chosen: str, kernel: np.ndarray, terms: list[Term]) -> str:

@@ -21,6 +21,7 @@ IntOrPair = int | Sequence[int]
 
 #: Integer accumulators are used while |result| provably stays below these bounds.
 _INT16_LIMIT = 32767
+_UINT16_LIMIT = 65535
 _INT32_LIMIT = 2**31 - 1
 
 
@@ -67,6 +68,9 @@ class Request:
         bound = float(np.abs(kernel).sum()) * largest
         if bound <= _INT16_LIMIT:
             return np.dtype(np.int16)
+        non_negative = self.image.dtype.kind in "bu" and bool(np.all(kernel >= 0))
+        if non_negative and fill >= 0 and bound <= _UINT16_LIMIT:
+            return np.dtype(np.uint16)  # blurs of 8-bit images: twice int32's speed
         if bound <= _INT32_LIMIT:
             return np.dtype(np.int32)
         return None

@@ -3,7 +3,7 @@
 A rank-1 kernel (Gaussian, box, Sobel) costs kh + kw multiply-adds per sample instead of kh·kw.
 Integer rank-1 kernels are split into integer factors, so integer images stay exact; other
 kernels are split by SVD into as few terms as keep the kernel within a relative 1e-9. A 1-D pass
-whose taps are all equal (a box) runs on running sums, at a cost independent of its length.
+whose taps are all equal (a box) runs by doubling: about 2·log2(length) additions.
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def pass_1d(
 ) -> None:
     """1-D correlation along ``axis``: ``out[m] = sum_j taps[j] * src[m*stride + j*dilation]``."""
     if dilation == 1 and is_box(taps):
-        _running_sum(source, len(taps), float(taps.mean()), axis, stride, count, out)
+        _box(source, len(taps), float(taps.mean()), axis, stride, count, out, buffers)
         return
     groups: dict[float, list[int]] = defaultdict(list)
     for j, weight in enumerate(taps):
@@ -157,7 +157,7 @@ def pass_1d(
             np.add(out, target, out=out)
 
 
-def _running_sum(
+def _box(
     source: npt.NDArray[Any],
     length: int,
     weight: float,
@@ -165,21 +165,43 @@ def _running_sum(
     stride: int,
     count: int,
     out: npt.NDArray[Any],
+    buffers: Any,
 ) -> None:
-    """A box pass by differences of a cumulative sum, kept exact in a wide type."""
-    wide = np.int64 if source.dtype.kind in "iu" else np.float64
-    shape = list(source.shape)
-    shape[axis] += 1
-    totals = np.zeros(shape, dtype=wide)
-    inner = [slice(None)] * source.ndim
-    inner[axis] = slice(1, None)
-    np.cumsum(source, axis=axis, dtype=wide, out=totals[tuple(inner)])
-    ends = _along(totals, axis, length, stride, count)
-    starts = _along(totals, axis, 0, stride, count)
-    difference = ends - starts
+    """A pass of ``length`` equal taps in about 2·log2(length) additions, by doubling.
+
+    Sums of 1, 2, 4, 8 ... neighbours are built from each other, then the powers of two that
+    make up ``length`` are added at the right offsets: 15 taps cost 6 additions, not 14.
+    """
+    powers = {1: source}
+    size = 1
+    while size * 2 <= length:
+        previous = powers[size]
+        reach = previous.shape[axis] - size
+        doubled = buffers(f"box{size * 2}", _resized(previous.shape, axis, reach))
+        np.add(
+            _along(previous, axis, 0, 1, reach), _along(previous, axis, size, 1, reach), out=doubled
+        )
+        size *= 2
+        powers[size] = doubled
+    offset, first = 0, True
+    for power in sorted(powers, reverse=True):
+        if not length & power:
+            continue
+        view = _along(powers[power], axis, offset, stride, count)
+        if first:
+            np.copyto(out, view, casting="unsafe")
+            first = False
+        else:
+            np.add(out, view, out=out, casting="unsafe")
+        offset += power
     if weight != 1:
-        difference = difference * weight
-    np.copyto(out, difference, casting="unsafe")
+        np.multiply(out, out.dtype.type(weight), out=out)
+
+
+def _resized(shape: tuple[int, ...], axis: int, length: int) -> tuple[int, ...]:
+    changed = list(shape)
+    changed[axis] = length
+    return tuple(changed)
 
 
 def _along(

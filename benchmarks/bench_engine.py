@@ -1,0 +1,178 @@
+"""The engine against scipy.ndimage.correlate and cv2.filter2D on a 3840×2160 RGB picture.
+
+    python benchmarks/bench_engine.py [--runs 5] [--quick]
+
+Prints one Markdown table per input type (uint8 → uint8, float32 → float32): medians of several
+runs, ratios computed pair by pair in the same run, the strategy convcli chose, and convcli's
+peak memory above its input and output. Peers that are not installed are skipped with a note
+(`pip install scipy opencv-python-headless` to include them); they are never runtime
+dependencies. Timings on a shared machine vary by 10-25 %: compare ratios, not absolute times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import statistics
+import time
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from convcli.engine import correlate, explain, filter_rounded
+
+HEIGHT, WIDTH = 2160, 3840
+SLOW_SECONDS = 2.0  # a peer slower than this is timed once
+
+
+def photo(height: int = HEIGHT, width: int = WIDTH) -> np.ndarray:
+    """A deterministic stand-in for a photograph: smooth light, edges, texture and noise."""
+    rng = np.random.default_rng(2026)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    light = 0.5 + 0.35 * np.sin(x / 700) * np.cos(y / 500)
+    shapes = ((x - width * 0.6) ** 2 + (y - height * 0.45) ** 2 < (height * 0.25) ** 2) * 0.3
+    stripes = 0.08 * np.sign(np.sin(x / 9 + y / 31))
+    base = light + shapes + stripes
+    rgb = np.stack([base, base * 0.9 + 0.05, base * 0.7 + 0.1], axis=2)
+    rgb += rng.normal(0, 0.03, rgb.shape).astype(np.float32)
+    return np.clip(rgb * 255, 0, 255).astype(np.uint8)
+
+
+def kernels() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(7)
+    binomial = np.array([1, 4, 6, 4, 1], dtype=float)
+    g31 = np.exp(-((np.arange(31) - 15) ** 2) / (2 * 5.0**2))
+    return {
+        "sharpen 3×3": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=float),
+        "Sobel-x 3×3": np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=float),
+        "Gaussian 5×5": np.outer(binomial, binomial) / 256,
+        "box 15×15": np.ones((15, 15)) / 225,
+        "Gaussian 31×31": np.outer(g31, g31) / np.outer(g31, g31).sum(),
+        "random 31×31": rng.random((31, 31)) / 480,
+    }
+
+
+def median_ms(function: Callable[[], Any], runs: int) -> float:
+    start = time.perf_counter()
+    function()  # warm-up, and a first measurement for slow peers
+    first = time.perf_counter() - start
+    if first > SLOW_SECONDS:
+        return first * 1000
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def peak_extra_mib(function: Callable[[], Any]) -> float:
+    """Peak NumPy memory during ``function`` beyond what it returns (tracemalloc sees NumPy)."""
+    tracemalloc.start()
+    result = function()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    kept = result.nbytes if isinstance(result, np.ndarray) else result.pixels.nbytes
+    return (peak - kept) / 2**20
+
+
+def peers() -> dict[str, Callable[[np.ndarray, np.ndarray, bool], Any]]:
+    found: dict[str, Callable[[np.ndarray, np.ndarray, bool], Any]] = {}
+    try:
+        import cv2
+
+        def opencv(image: np.ndarray, kernel: np.ndarray, rounded: bool) -> Any:
+            return cv2.filter2D(image, -1, kernel, borderType=cv2.BORDER_REFLECT)
+
+        found["cv2.filter2D"] = opencv
+    except ImportError:
+        print("note: OpenCV is not installed (pip install opencv-python-headless); skipped")
+    try:
+        from scipy import ndimage
+
+        def scipy_ndimage(image: np.ndarray, kernel: np.ndarray, rounded: bool) -> Any:
+            result = ndimage.correlate(
+                image, kernel[:, :, np.newaxis], output=np.float32, mode="reflect"
+            )
+            if rounded:
+                return np.clip(np.rint(result), 0, 255).astype(np.uint8)
+            return result
+
+        found["scipy.ndimage"] = scipy_ndimage
+    except ImportError:
+        print("note: SciPy is not installed (pip install scipy); skipped")
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per measurement")
+    parser.add_argument("--quick", action="store_true", help="skip the 31×31 kernels for peers")
+    args = parser.parse_args()
+    image8 = photo()
+    image32 = image8.astype(np.float32) / 255
+    others = peers()
+    print(
+        f"\n{WIDTH}×{HEIGHT} RGB, {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()}, NumPy {np.__version__}"
+        + "".join(f", {name} {_version(name)}" for name in others)
+    )
+    for label, image, rounded in (
+        ("uint8 → uint8", image8, True),
+        ("float32 → float32", image32, False),
+    ):
+        print(f"\n### {label}\n")
+        header = ["kernel", "convcli ms", "plan"]
+        for name in others:
+            header += [f"{name} ms", f"convcli / {name}"]
+        header.append("convcli extra MiB")
+        print("| " + " | ".join(header) + " |")
+        print("|" + "---|" * len(header))
+        ratios: dict[str, list[float]] = {name: [] for name in others}
+        for kernel_name, kernel in kernels().items():
+            if rounded:
+
+                def ours(k: np.ndarray = kernel) -> Any:
+                    return filter_rounded(image, k)
+            else:
+
+                def ours(k: np.ndarray = kernel) -> Any:
+                    return correlate(image, k)
+
+            ours_ms = median_ms(ours, args.runs)
+            plan = explain(image, kernel)
+            row = [kernel_name, f"{ours_ms:.1f}", f"{plan.method} ({plan.accumulator})"]
+            for name, peer in others.items():
+                if args.quick and "31" in kernel_name:
+                    row += ["–", "–"]
+                    continue
+                peer_ms = median_ms(lambda p=peer, k=kernel: p(image, k, rounded), args.runs)
+                ratios[name].append(ours_ms / peer_ms)
+                row += [f"{peer_ms:.1f}", f"{ours_ms / peer_ms:.2f}"]
+            row.append(f"{peak_extra_mib(ours):.0f}")
+            print("| " + " | ".join(row) + " |")
+        for name, values in ratios.items():
+            if values:
+                geometric = math.exp(statistics.mean(math.log(v) for v in values))
+                print(
+                    f"\nconvcli / {name}: geometric mean {geometric:.2f}, "
+                    f"worst {max(values):.2f}, best {min(values):.2f}"
+                )
+
+
+def _version(peer: str) -> str:
+    if peer.startswith("cv2"):
+        import cv2
+
+        return str(cv2.__version__)
+    import scipy
+
+    return str(scipy.__version__)
+
+
+if __name__ == "__main__":
+    main()

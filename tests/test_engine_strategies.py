@@ -1,0 +1,183 @@
+"""Every strategy (direct, separable, FFT) computes the same thing, and the planner picks well."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from naive import assert_close, naive_convolve, naive_correlate
+
+from convcli.engine import BORDERS, PADDINGS, convolve, correlate, explain, filter_rounded
+from convcli.errors import EngineArgumentError
+
+METHODS = ("direct", "separable", "fft")
+KERNEL_SHAPES = [(3, 3), (2, 2), (4, 3), (1, 5), (5, 1), (1, 1), (6, 6)]
+GEOMETRIES = [(1, 1), (2, 1), (1, 2), ((1, 2), (2, 1)), (3, 2)]  # (stride, dilation)
+
+
+def _fits(shape, kernel, padding, dilation):
+    rows, cols = dilation if isinstance(dilation, tuple) else (dilation, dilation)
+    spans = (rows * (kernel[0] - 1) + 1, cols * (kernel[1] - 1) + 1)
+    return padding != "valid" or (spans[0] <= shape[0] and spans[1] <= shape[1])
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("padding", PADDINGS)
+@pytest.mark.parametrize("border", BORDERS)
+def test_every_strategy_matches_the_reference_everywhere(method, border, padding):
+    """Each strategy agrees with the naive loop for every kernel shape, stride and dilation."""
+    rng = np.random.default_rng(abs(hash((method, border, padding))) % 2**32)
+    image = rng.normal(size=(9, 8, 2))
+    problems = []
+    for shape, (stride, dilation), (operation, reference) in itertools.product(
+        KERNEL_SHAPES, GEOMETRIES, [(correlate, naive_correlate), (convolve, naive_convolve)]
+    ):
+        if not _fits(image.shape, shape, padding, dilation):
+            continue
+        weights = rng.normal(size=shape)
+        options = {"border": border, "fill": 0.25, "padding": padding, "stride": stride}
+        got = operation(image, weights, dilation=dilation, method=method, **options)
+        expected = reference(image, weights, dilation=dilation, **options)
+        if got.shape != expected.shape or not np.allclose(got, expected, atol=1e-9):
+            problems.append(f"{operation.__name__} {shape} stride {stride} dilation {dilation}")
+    assert not problems, problems
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16, np.bool_])
+def test_integer_kernels_on_integer_images_round_to_the_exact_sums(method, dtype):
+    """Integer weights on integer samples round to the exact integer sums, whatever the method
+    (direct and integer-factor separable passes are exact even before rounding)."""
+    rng = np.random.default_rng(11)
+    info = np.iinfo(dtype) if dtype != np.bool_ else None
+    low, high = (0, 2) if info is None else (int(info.min), int(info.max) + 1)
+    image = rng.integers(low, high, size=(12, 10, 3)).astype(dtype)
+    for shape in [(3, 3), (1, 7), (7, 7), (2, 4)]:
+        weights = rng.integers(-4, 5, size=shape).astype(float)
+        got = correlate(image, weights, method=method, border="wrap")
+        expected = naive_correlate(image, weights, border="wrap")
+        assert np.array_equal(np.rint(got), expected.astype(np.float32)), (method, shape)
+
+
+@pytest.mark.parametrize("length", [4, 5, 7, 8, 15, 16, 31])
+@pytest.mark.parametrize("stride", [1, 2, 3])
+def test_box_kernels_run_by_doubling_give_exact_sums(length, stride):
+    """Equal taps (boxes) take the doubling route and stay exact, for any length and stride."""
+    rng = np.random.default_rng(length)
+    image = rng.integers(0, 256, size=(40, 37, 2)).astype(np.uint8)
+    for shape in [(length, length), (1, length), (length, 3)]:
+        weights = np.ones(shape)
+        got = correlate(image, weights, method="separable", stride=stride, border="mirror")
+        expected = naive_correlate(image, weights, stride=stride, border="mirror")
+        assert np.array_equal(got, expected), shape
+
+
+def test_float32_results_of_every_strategy_are_within_1e_5_of_float64():
+    """A float32 image through any strategy stays within 1e-5 of the float64 answer."""
+    rng = np.random.default_rng(3)
+    image = rng.random((64, 70, 3)).astype(np.float32)
+    for method, weights in itertools.product(METHODS, [rng.normal(size=(9, 9)), np.ones((5, 5))]):
+        got = correlate(image, weights, method=method)
+        assert_close(got, naive_correlate(image.astype(np.float64), weights), tolerance=1e-5)
+
+
+def test_threads_and_band_sizes_never_change_a_result():
+    """Cutting the work among threads gives bit-identical results."""
+    rng = np.random.default_rng(5)
+    image = rng.integers(0, 256, size=(300, 200, 3)).astype(np.uint8)
+    for method, weights in [("direct", rng.normal(size=(3, 3))), ("fft", rng.normal(size=(15, 15)))]:
+        one = correlate(image, weights, method=method, threads=1)
+        two = correlate(image, weights, method=method, threads=2)
+        assert np.array_equal(one, two), method
+
+
+# --- the fused rounded path -----------------------------------------------------------------
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    data=st.data(),
+    method=st.sampled_from(METHODS),
+    border=st.sampled_from(BORDERS),
+    padding=st.sampled_from(PADDINGS),
+    stride=st.integers(1, 3),
+    scale=st.sampled_from([1.0, 0.5, 1 / 16, 1 / 9, 2.0, 0.3]),
+    offset=st.sampled_from([0.0, 0.5, 128.0, -20.0]),
+    wide=st.booleans(),
+)
+def test_rounded_output_equals_the_float_result_rounded(
+    data, method, border, padding, stride, scale, offset, wide
+):
+    """filter_rounded gives exactly rint(clip(result * scale + offset)) of the float path."""
+    dtype = np.uint16 if wide else np.uint8
+    top = int(np.iinfo(dtype).max)
+    height = data.draw(st.integers(4, 12))
+    width = data.draw(st.integers(4, 12))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    image = rng.integers(0, top + 1, size=(height, width, 2)).astype(dtype)
+    shape = (data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4)))
+    if data.draw(st.booleans()):
+        weights = rng.integers(-3, 4, size=shape).astype(float)
+    else:
+        weights = rng.normal(size=shape)
+    options = {"border": border, "padding": padding, "stride": stride, "method": method}
+    rounded = filter_rounded(image, weights, scale=scale, offset=offset, dtype=dtype, **options)
+    values = correlate(image, weights, **options) * np.float32(scale) + np.float32(offset)
+    expected = np.rint(values.astype(np.float64))
+    assert np.array_equal(rounded.pixels, np.clip(expected, 0, top).astype(dtype))
+    assert rounded.clipped_low == np.count_nonzero(expected < 0)
+    assert rounded.clipped_high == np.count_nonzero(expected > top)
+
+
+# --- the planner ------------------------------------------------------------------------------
+
+
+PHOTO = np.zeros((1080, 1920, 3), dtype=np.uint8)
+
+
+@pytest.mark.parametrize(
+    ("weights", "method"),
+    [
+        (np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]]), "direct"),
+        (np.outer([1, 4, 6, 4, 1], [1, 4, 6, 4, 1]) / 256, "separable"),
+        (np.ones((15, 15)) / 225, "separable"),
+        (np.outer(np.hanning(15), np.hanning(15)), "separable"),
+        (np.random.default_rng(0).random((31, 31)), "fft"),
+    ],
+    ids=["sharpen-3x3", "gaussian-5x5", "box-15x15", "smooth-15x15", "random-31x31"],
+)
+def test_the_planner_picks_the_cheapest_strategy(weights, method):
+    """Small kernels go direct, rank-1 kernels separable, large full-rank kernels to FFT."""
+    plan = explain(PHOTO, weights)
+    assert plan.method == method, plan.describe()
+    assert method in plan.describe()
+
+
+def test_tiny_images_never_pay_for_an_fft():
+    """Fixed costs dominate on tiny inputs: a 5×5 kernel that FFT would win at 4K goes direct."""
+    weights = np.random.default_rng(1).random((5, 5))
+    assert explain(np.zeros((8, 8)), weights).method == "direct"
+
+
+def test_integer_sums_get_exact_accumulators():
+    """uint8 with a small integer kernel sums in int16; a blur of uint8 in uint16."""
+    sharpen = np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]])
+    assert explain(PHOTO, sharpen).accumulator == np.int16
+    assert explain(PHOTO, np.outer([1, 4, 6, 4, 1], [1, 4, 6, 4, 1])).accumulator == np.uint16
+    assert explain(PHOTO.astype(np.float32), sharpen).accumulator == np.float32
+
+
+def test_explain_says_what_and_why():
+    """--explain's text names the strategy, the threads and the estimates."""
+    text = explain(PHOTO, np.ones((15, 15)), threads=1).describe()
+    assert "separable" in text and "1 thread" in text and "ms" in text
+
+
+@pytest.mark.parametrize("bad", [{"method": "magic"}, {"threads": 0}, {"threads": 1.5}])
+def test_bad_method_or_threads_are_usage_errors(bad):
+    """An unknown method or a thread count below 1 is an EngineArgumentError."""
+    with pytest.raises(EngineArgumentError):
+        correlate(np.zeros((4, 4)), np.ones((3, 3)), **bad)
