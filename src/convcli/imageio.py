@@ -12,6 +12,7 @@ import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -66,13 +67,29 @@ def output_format(name: str, explicit: str | None = None) -> str:
     return implied
 
 
-def encode_picture(picture: Picture, fmt: str, name: str, **save: Any) -> tuple[bytes, list[str]]:
+@dataclass(frozen=True)
+class Encoding:
+    """How to compress outputs.
+
+    PNG level 1 with adaptive filters is the measured sweet spot: on a 4K photograph it
+    encodes 6.5× faster than level 6 for a file about 7 % larger (docs/performance.md).
+    JPEG and WebP default to quality 95, not Pillow's 75, since convcli is asked for pixels.
+    """
+
+    compression: int = 1  #: zlib level for PNG, 0-9
+    quality: int = 95  #: JPEG and WebP quality, 1-100
+    threads: int | None = None  #: PNG compression threads (None: every usable core)
+
+
+def encode_picture(
+    picture: Picture, fmt: str, name: str, settings: Encoding | None = None
+) -> tuple[bytes, list[str]]:
     """The bytes of ``picture`` in format ``fmt``, and notes about anything the format dropped."""
     if fmt == "NPY":
         return _encode_npy(picture), []
     if fmt in ("TXT", "CSV"):
         return _encode_text(picture, name, "," if fmt == "CSV" else " "), []
-    return _encode_with_pillow(picture, fmt, name, save)
+    return _encode_with_pillow(picture, fmt, name, settings or Encoding())
 
 
 def decode_preview(picture: Picture, columns: int, rows: int) -> npt.NDArray[np.uint8]:
@@ -284,31 +301,32 @@ def _encode_text(picture: Picture, name: str, separator: str) -> bytes:
 
 
 def _encode_with_pillow(
-    picture: Picture, fmt: str, name: str, save: dict[str, Any]
+    picture: Picture, fmt: str, name: str, settings: Encoding
 ) -> tuple[bytes, list[str]]:
     from PIL import Image
 
-    from convcli import png16
+    from convcli import pngwrite
 
     notes: list[str] = []
     picture = _fit_format(picture, fmt, name, notes)
     pixels, layout = picture.pixels, picture.layout
-    options = {k: v for k, v in save.items() if v is not None}
+    if fmt == "PNG" and layout in ("L", "LA", "RGB", "RGBA") and pixels.dtype.kind == "u":
+        encoded = pngwrite.write_png(
+            pixels,
+            layout,
+            icc_profile=picture.icc_profile,
+            dpi=picture.dpi,
+            compress_level=settings.compression,
+            threads=settings.threads,
+        )
+        return encoded, notes
+    options: dict[str, Any] = {}
+    if fmt in ("JPEG", "WEBP"):
+        options["quality"] = settings.quality
     if picture.icc_profile and fmt in ("PNG", "JPEG", "TIFF", "WEBP"):
         options["icc_profile"] = picture.icc_profile
     if picture.dpi and fmt in ("PNG", "JPEG", "TIFF"):
         options["dpi"] = picture.dpi
-    if pixels.dtype == np.uint16 and layout != "L":
-        return (
-            png16.write_png16(
-                pixels,
-                layout,
-                icc_profile=picture.icc_profile,
-                dpi=picture.dpi,
-                compress_level=options.get("compress_level", 6),
-            ),
-            notes,
-        )
     height, width = pixels.shape[:2]
     if pixels.dtype == np.uint16:
         image = Image.frombytes("I;16", (width, height), pixels.astype("<u2").tobytes())

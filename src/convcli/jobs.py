@@ -6,11 +6,10 @@ The CLI and the batch workers both run this; it knows nothing of terminals or pa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
-from convcli.imageio import encode_picture, output_format, read_picture
+from convcli.imageio import Encoding, encode_picture, output_format, read_picture
 from convcli.kernels import AnyKernel, Kernel
 from convcli.limits import DEFAULT_MAX_PIXELS
 from convcli.picture import Picture
@@ -34,7 +33,7 @@ class OutputOptions:
     absolute: bool = False
     normalize: bool = False
     format: str | None = None  #: overrides the output name's extension
-    save: dict[str, Any] = field(default_factory=dict)  #: Pillow save options
+    encoding: Encoding = field(default_factory=Encoding)
 
 
 @dataclass
@@ -105,7 +104,7 @@ def filter_bytes(
         max_pixels=max_pixels,
         explain=explain,
     )
-    encoded, notes = encode_picture(result, fmt, output_name, **output.save)
+    encoded, notes = encode_picture(result, fmt, output_name, output.encoding)
     report.notes.extend(notes)
     return encoded, report
 

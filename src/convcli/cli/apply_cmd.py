@@ -58,6 +58,19 @@ def apply(
             show_default=False,
         ),
     ] = None,
+    compression: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=9,
+            help="PNG compression level: 1 is fast (the default), 9 smallest.",
+            rich_help_panel=FILES,
+        ),
+    ] = 1,
+    quality: Annotated[
+        int,
+        typer.Option(min=1, max=100, help="JPEG and WebP quality.", rich_help_panel=FILES),
+    ] = 95,
     as_array: Annotated[
         bool,
         typer.Option(
@@ -210,6 +223,7 @@ def apply(
     """
     with reporting_errors():
         from convcli import jobs
+        from convcli.imageio import Encoding
         from convcli.kernels import resolve_chain, source_files
         from convcli.modes import canonical_border
         from convcli.outputs import check_output_target, read_input, write_output
@@ -240,7 +254,11 @@ def apply(
             threads=threads,
         )
         values = jobs.OutputOptions(
-            depth=depth, absolute=absolute, normalize=normalize, format=format
+            depth=depth,
+            absolute=absolute,
+            normalize=normalize,
+            format=format,
+            encoding=Encoding(compression=compression, quality=quality, threads=threads),
         )
         data = read_input(input, sys.stdin.buffer)
         if as_array:
