@@ -38,7 +38,7 @@ def photo(height: int = HEIGHT, width: int = WIDTH) -> np.ndarray:
     stripes = 0.08 * np.sign(np.sin(x / 9 + y / 31))
     base = light + shapes + stripes
     rgb = np.stack([base, base * 0.9 + 0.05, base * 0.7 + 0.1], axis=2)
-    rgb += rng.normal(0, 0.03, rgb.shape).astype(np.float32)
+    rgb += rng.normal(0, 0.01, rgb.shape).astype(np.float32)  # sensor noise, ~2.5 levels
     return np.clip(rgb * 255, 0, 255).astype(np.uint8)
 
 

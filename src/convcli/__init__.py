@@ -8,13 +8,7 @@ The public API is loaded lazily, so ``convcli --help`` never pays for importing 
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
-
-try:
-    __version__ = version("convcli")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
 
 _LAZY = {
     "correlate": "convcli.engine",
@@ -37,6 +31,13 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # importlib.metadata costs 30 ms: only when asked
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("convcli")
+        except PackageNotFoundError:  # a source tree that was never installed
+            return "0+unknown"
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'convcli' has no attribute {name!r}")

@@ -28,6 +28,7 @@ import os
 import struct
 import zlib
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -37,6 +38,9 @@ __all__ = ["FILTER_STRATEGIES", "LAYOUTS", "write_png"]
 #: Channels for each layout, and the PNG colour type it is written as.
 LAYOUTS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
 _COLOUR_TYPES = {"L": 0, "LA": 4, "RGB": 2, "RGBA": 6}
+#: How deflate looks for repeats: LZ77 ("default"), run lengths ("rle"), or the better on the
+#: first piece ("auto").
+ZLIB_STRATEGIES = ("auto", "default", "rle")
 #: Filter strategy names; the fixed ones map to their PNG filter type.
 _FIXED_FILTERS = {"none": 0, "sub": 1, "up": 2, "average": 3, "paeth": 4}
 FILTER_STRATEGIES = (*_FIXED_FILTERS, "adaptive")
@@ -68,6 +72,7 @@ def write_png(
     dpi: tuple[float, float] | None = None,
     compress_level: int = 6,
     filter_strategy: str = "adaptive",
+    zlib_strategy: str = "auto",
     threads: int | None = None,
     text: dict[str, str] | None = None,
 ) -> bytes:
@@ -85,6 +90,9 @@ def write_png(
         raise ValueError(f"compress_level must be an integer from 0 to 9, not {compress_level!r}")
     if not 0 <= compress_level <= 9:
         raise ValueError(f"compress_level must be an integer from 0 to 9, not {compress_level!r}")
+    if zlib_strategy not in ZLIB_STRATEGIES:
+        names = ", ".join(ZLIB_STRATEGIES)
+        raise ValueError(f"zlib_strategy must be one of {names}, not {zlib_strategy!r}")
     if filter_strategy not in FILTER_STRATEGIES:
         names = ", ".join(FILTER_STRATEGIES)
         raise ValueError(f"filter_strategy must be one of {names}, not {filter_strategy!r}")
@@ -105,11 +113,12 @@ def write_png(
     raw = array.reshape(height, width * bpp)
     del array
     workers = min(workers, len(_pieces(height * (1 + width * bpp))))
+    settings = _Deflate(compress_level, zlib_strategy)
     if workers == 1:
-        idat = _encode(raw, bpp, filter_strategy, compress_level, None)
+        idat = _encode(raw, bpp, filter_strategy, settings, None)
     else:
         with ThreadPoolExecutor(workers, thread_name_prefix="pngwrite") as pool:
-            idat = _encode(raw, bpp, filter_strategy, compress_level, pool)
+            idat = _encode(raw, bpp, filter_strategy, settings, pool)
     return b"".join([_SIGNATURE, *metadata, *idat, _chunk(b"IEND", b"")])
 
 
@@ -200,7 +209,35 @@ def _text_bodies(text: dict[str, str] | None) -> list[bytes]:
 # -- the pipeline -----------------------------------------------------------------------------
 
 
-def _encode(raw: _Bytes, bpp: int, strategy: str, level: int, pool: Executor | None) -> list[bytes]:
+@dataclass
+class _Deflate:
+    """zlib settings; "auto" becomes "default" or "rle" once the first piece has been tried."""
+
+    level: int
+    strategy: str
+
+    def choose(
+        self, stream: memoryview, start: int, stop: int, last: bool
+    ) -> tuple[bytes, int, int]:
+        """Deflate the first piece both ways, keep the smaller way for every piece.
+
+        Run-length matching (Z_RLE) is twice as fast as level 1 and smaller on photographs,
+        whose filtered rows are noise-like; on drawings and screenshots, with long repeats,
+        LZ77 matching wins by far. The first piece is a cheap, good enough witness.
+        """
+        if self.strategy != "auto" or self.level == 0:
+            return _deflate_piece(stream, start, stop, self, last)
+        tries = {}
+        for strategy in ("default", "rle"):
+            self.strategy = strategy
+            tries[strategy] = _deflate_piece(stream, start, stop, self, last)
+        self.strategy = min(tries, key=lambda name: len(tries[name][0]))
+        return tries[self.strategy]
+
+
+def _encode(
+    raw: _Bytes, bpp: int, strategy: str, deflate: _Deflate, pool: Executor | None
+) -> list[bytes]:
     """Filter ``raw`` (H, W * bpp) into scanlines, deflate them in pieces, and return the IDAT
     chunks as byte strings to join, one chunk per piece.
 
@@ -222,14 +259,17 @@ def _encode(raw: _Bytes, bpp: int, strategy: str, level: int, pool: Executor | N
             end = min(filtered + per_block, height)
             _filter_rows(raw, scanlines, bpp, strategy, filtered, end, scratch)
             filtered = end
-        call = (stream, start, stop, level, stop == len(stream))
+        if start == 0:
+            pending.append(deflate.choose(stream, start, stop, stop == len(stream)))
+            continue
+        call = (stream, start, stop, deflate, stop == len(stream))
         pending.append(pool.submit(_deflate_piece, *call) if pool else _deflate_piece(*call))
     chunks = []
     adler = 1
     for (start, stop), outcome in zip(bounds, pending, strict=True):
         data, piece_adler, crc = outcome if isinstance(outcome, tuple) else outcome.result()
         adler = _adler32_combine(adler, piece_adler, stop - start)
-        head = _zlib_header(level) if start == 0 else b""
+        head = _zlib_header(deflate.level) if start == 0 else b""
         tail = struct.pack(">I", adler) if stop == len(stream) else b""
         crc = zlib.crc32(tail, crc)
         length = struct.pack(">I", len(head) + len(data) + len(tail))
@@ -250,18 +290,20 @@ def _pieces(size: int) -> list[tuple[int, int]]:
 
 
 def _deflate_piece(
-    stream: memoryview, start: int, stop: int, level: int, last: bool
+    stream: memoryview, start: int, stop: int, deflate: _Deflate, last: bool
 ) -> tuple[bytes, int, int]:
     """Raw deflate of one piece of the stream, primed with the window before it, ending on a sync
     flush (or the final block, for the last piece); the piece's Adler-32; and the CRC so far of
     the IDAT chunk that carries it (with the zlib header in front of the first piece), so that
     no pass over the compressed data is left for the calling thread."""
     piece = stream[start:stop]
+    level = deflate.level
+    strategy = zlib.Z_RLE if deflate.strategy == "rle" else zlib.Z_DEFAULT_STRATEGY
     if start and level:
         zdict = stream[max(0, start - _WINDOW) : start]
-        compressor = zlib.compressobj(level, zlib.DEFLATED, -15, zdict=zdict)
+        compressor = zlib.compressobj(level, zlib.DEFLATED, -15, 8, strategy, zdict=zdict)
     else:
-        compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+        compressor = zlib.compressobj(level, zlib.DEFLATED, -15, 8, strategy)
     data = compressor.compress(piece)
     data += compressor.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
     crc = zlib.crc32(b"IDAT" + (b"" if start else _zlib_header(level)))
