@@ -49,19 +49,30 @@ def main() -> None:
     }
     if shutil.which("vips"):
         commands["vips conv"] = [
-            "vips", "conv", str(source), "{out}", str(folder / "sharpen.mat"),
-            "--precision", "integer",
+            "vips",
+            "conv",
+            str(source),
+            "{out}",
+            str(folder / "sharpen.mat"),
+            "--precision",
+            "integer",
         ]
     else:
         print("note: vips is not installed (apt install libvips-tools); skipped")
     if shutil.which("convert"):
         commands["ImageMagick convert -convolve"] = [
-            "convert", str(source), "-convolve", "0,-1,0,-1,5,-1,0,-1,0", "{out}",
+            "convert",
+            str(source),
+            "-convolve",
+            "0,-1,0,-1,5,-1,0,-1,0",
+            "{out}",
         ]
     else:
         print("note: ImageMagick is not installed (apt install imagemagick); skipped")
-    print(f"\n3840×2160 RGB PNG ({source.stat().st_size / 1e6:.1f} MB), 3×3 sharpen, "
-          f"median of {args.runs} runs\n")
+    print(
+        f"\n3840×2160 RGB PNG ({source.stat().st_size / 1e6:.1f} MB), 3×3 sharpen, "
+        f"median of {args.runs} runs\n"
+    )
     print("| tool | seconds | convcli / tool | output MB |")
     print("|---|---|---|---|")
     results = {}

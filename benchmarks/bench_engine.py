@@ -112,6 +112,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="timed runs per measurement")
     parser.add_argument("--quick", action="store_true", help="skip the 31×31 kernels for peers")
+    parser.add_argument("--only", choices=["uint8", "float32"], help="time one input type only")
     args = parser.parse_args()
     image8 = photo()
     image32 = image8.astype(np.float32) / 255
@@ -125,6 +126,8 @@ def main() -> None:
         ("uint8 → uint8", image8, True),
         ("float32 → float32", image32, False),
     ):
+        if args.only and not label.startswith(args.only):
+            continue
         print(f"\n### {label}\n")
         header = ["kernel", "convcli ms", "plan"]
         for name in others:

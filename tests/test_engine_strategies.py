@@ -88,7 +88,10 @@ def test_threads_and_band_sizes_never_change_a_result():
     """Cutting the work among threads gives bit-identical results."""
     rng = np.random.default_rng(5)
     image = rng.integers(0, 256, size=(300, 200, 3)).astype(np.uint8)
-    for method, weights in [("direct", rng.normal(size=(3, 3))), ("fft", rng.normal(size=(15, 15)))]:
+    for method, weights in [
+        ("direct", rng.normal(size=(3, 3))),
+        ("fft", rng.normal(size=(15, 15))),
+    ]:
         one = correlate(image, weights, method=method, threads=1)
         two = correlate(image, weights, method=method, threads=2)
         assert np.array_equal(one, two), method

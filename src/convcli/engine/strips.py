@@ -22,7 +22,7 @@ from convcli.engine.borders import source_indices
 from convcli.engine.request import Request
 
 #: A band's buffers together aim at about this many bytes: inside a 1-2 MiB L2 cache.
-STRIP_BYTES = 1024 * 1024
+STRIP_BYTES = 2 * 1024 * 1024
 #: At least this many output rows per band, so NumPy's per-call cost (about 1.5 µs) stays small.
 MIN_BAND_ROWS = 8
 
