@@ -19,6 +19,7 @@ import statistics
 import time
 import tracemalloc
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -117,8 +118,9 @@ def main() -> None:
     image8 = photo()
     image32 = image8.astype(np.float32) / 255
     others = peers()
+    machine = platform.processor() or platform.machine()
     print(
-        f"\n{WIDTH}×{HEIGHT} RGB, {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
+        f"\n{WIDTH}×{HEIGHT} RGB, {os.cpu_count()} cores, {machine}, "
         f"Python {platform.python_version()}, NumPy {np.__version__}"
         + "".join(f", {name} {_version(name)}" for name in others)
     )
@@ -137,14 +139,7 @@ def main() -> None:
         print("|" + "---|" * len(header))
         ratios: dict[str, list[float]] = {name: [] for name in others}
         for kernel_name, kernel in kernels().items():
-            if rounded:
-
-                def ours(k: np.ndarray = kernel) -> Any:
-                    return filter_rounded(image, k)
-            else:
-
-                def ours(k: np.ndarray = kernel) -> Any:
-                    return correlate(image, k)
+            ours = partial(filter_rounded if rounded else correlate, image, kernel)
 
             ours_ms = median_ms(ours, args.runs)
             plan = explain(image, kernel)
@@ -153,7 +148,7 @@ def main() -> None:
                 if args.quick and "31" in kernel_name:
                     row += ["–", "–"]
                     continue
-                peer_ms = median_ms(lambda p=peer, k=kernel: p(image, k, rounded), args.runs)
+                peer_ms = median_ms(partial(peer, image, kernel, rounded), args.runs)
                 ratios[name].append(ours_ms / peer_ms)
                 row += [f"{peer_ms:.1f}", f"{ours_ms / peer_ms:.2f}"]
             row.append(f"{peak_extra_mib(ours):.0f}")
