@@ -78,7 +78,7 @@ def text_file_named_png(d):
 @case
 def input_is_a_folder(d):
     (d / "pictures").mkdir()
-    return ["apply", "identity", d / "pictures", "-o", d / "out.png"], 1, ["pictures", "folder"]
+    return ["apply", "identity", d / "pictures", "-o", d / "out.png"], 2, ["pictures", "folder"]
 
 
 @case
@@ -240,13 +240,6 @@ def unknown_format(d):
     gray(d)
     args = ["apply", "identity", d / "in.png", "-o", d / "out.png", "--format", "bogus"]
     return args, 2, ["'bogus'"]
-
-
-@case
-def output_is_a_folder(d):
-    gray(d)
-    (d / "results").mkdir()
-    return ["apply", "identity", d / "in.png", "-o", d / "results"], 2, ["results", "folder"]
 
 
 @case

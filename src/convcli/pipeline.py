@@ -149,13 +149,16 @@ def filter_picture_rounded(
     selected = _selected_channels(layout, options.channels, premultiply=False)
     factor = float(np.iinfo(out_dtype).max) / picture.full_range
     common = {**options.engine, "turned": options.convolve, "dtype": out_dtype, "factor": factor}
+    every = len(selected) == len(layout)
     filtered = filter_rounded(
-        pixels[:, :, selected],
+        pixels if every else pixels[:, :, selected],
         kernel.weights,
         scale=kernel.scale,
         offset=kernel.offset_for(picture.full_range),
         **common,
     )
+    if every:  # no channel to carry: the result is the output as it stands
+        return filtered.pixels, (filtered.clipped_low, filtered.clipped_high, filtered.pixels.size)
     out = np.empty((*filtered.pixels.shape[:2], len(layout)), dtype=out_dtype)
     out[:, :, selected] = filtered.pixels
     rest = [i for i in range(len(layout)) if i not in selected]

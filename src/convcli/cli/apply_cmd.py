@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from convcli.cli import options
+from convcli.cli.console import Settings as CliSettings
 from convcli.cli.console import note, reporting_errors, warn
 from convcli.limits import DEFAULT_MAX_PIXELS
 
@@ -18,6 +19,7 @@ ENGINE = "Engine"
 VALUES = "Output values"
 CHANNELS = "Channels"
 FILES = "Input and output"
+BATCH = "Many files"
 
 
 def apply(
@@ -32,24 +34,98 @@ def apply(
             show_default=False,
         ),
     ],
-    input: Annotated[
-        str,
+    inputs: Annotated[
+        list[str] | None,
         typer.Argument(
-            help="The image to filter (PNG, JPEG, TIFF, ... or .npy/.txt/.csv), or - for stdin.",
-            metavar="INPUT",
+            help="Images to filter (PNG, JPEG, TIFF, ... or .npy/.txt/.csv), - for stdin, or "
+            "folders (walked recursively, their layout mirrored under -o).",
+            metavar="INPUT...",
             show_default=False,
         ),
-    ],
+    ] = None,
     output: Annotated[
         str | None,
         typer.Option(
             "--output",
             "-o",
-            help="Where to write (format from the extension), or - for stdout.",
+            help="Where to write: a file (format from the extension), - for stdout, or a folder "
+            "for several inputs.",
             rich_help_panel=FILES,
             show_default=False,
         ),
     ] = None,
+    suffix: Annotated[
+        str | None,
+        typer.Option(
+            help="Add this to each output's name (photo.png → photo_sharp.png with _sharp); "
+            "without -o, outputs sit beside their inputs.",
+            rich_help_panel=BATCH,
+            show_default=False,
+        ),
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            help="Name outputs from a template with {stem}, {ext} and {name}, e.g. "
+            "'{stem}-edges.{ext}'.",
+            rich_help_panel=BATCH,
+            show_default=False,
+        ),
+    ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Worker processes for several inputs (default: one per core).",
+            rich_help_panel=BATCH,
+            show_default=False,
+        ),
+    ] = None,
+    files_from: Annotated[
+        str | None,
+        typer.Option(
+            help="Read input paths from this file, or - for stdin, one per line.",
+            rich_help_panel=BATCH,
+            show_default=False,
+        ),
+    ] = None,
+    null: Annotated[
+        bool,
+        typer.Option(
+            "--null",
+            "-0",
+            help="--files-from paths end with NUL (find -print0).",
+            rich_help_panel=BATCH,
+        ),
+    ] = False,
+    skip_existing: Annotated[
+        bool,
+        typer.Option(
+            "--skip-existing",
+            help="Skip outputs that exist and are newer than their input (resume a batch).",
+            rich_help_panel=BATCH,
+        ),
+    ] = False,
+    fail_fast: Annotated[
+        bool,
+        typer.Option(
+            "--fail-fast", help="Stop at the first file that fails.", rich_help_panel=BATCH
+        ),
+    ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="Print nothing on stderr but errors."),
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Print what would be written, and write nothing.",
+            rich_help_panel=BATCH,
+        ),
+    ] = False,
     format: Annotated[
         str | None,
         typer.Option(
@@ -220,24 +296,42 @@ def apply(
     [dim]$[/] convcli apply 'gaussian:sigma=2 | sharpen' in.png -o out.png --repeat 2
 
     [dim]$[/] convcli apply '0 -1 0; -1 5 -1; 0 -1 0' - -o - < in.png > out.png
+
+    [dim]$[/] convcli apply sharpen photos/ -o sharp/ --jobs 2  [dim]# a folder, mirrored[/]
+
+    [dim]$[/] find photos -name '*.png' -print0 | convcli apply blur --files-from - -0 -o out/
     """
+    if quiet:
+        CliSettings.quiet = True
     with reporting_errors():
-        from convcli import jobs
+        from convcli import jobs as job_settings
+        from convcli.batch import Naming, Settings
+        from convcli.cli.batching import is_batch, read_paths, run_batch
+        from convcli.errors import UsageError
         from convcli.imageio import Encoding
         from convcli.kernels import resolve_chain, source_files
         from convcli.modes import canonical_border
         from convcli.outputs import check_output_target, read_input, write_output
         from convcli.pipeline import FilterOptions, with_overrides
 
-        _check_destination(input, output, as_array)
+        paths = list(inputs or [])
+        if files_from is not None:
+            paths += read_paths(files_from, null)
+        batch = is_batch(paths, output, suffix, name, files_from)
+        if not paths:
+            raise UsageError(
+                "missing INPUT: give image files, folders, - for stdin, or --files-from"
+            )
+        if not batch:
+            _check_destination(paths[0], output, as_array)
         canonical_border(border, fill)  # 'zero' with a non-zero --fill is a contradiction
         chain = with_overrides(
             resolve_chain(kernel), scale, (offset.value, offset.relative) if offset else None
         )
-        if output is not None:
-            check_output_target(output, [input, *source_files(chain)])
+        if output is not None and not batch:
+            check_output_target(output, [paths[0], *source_files(chain)])
         if scale is None:
-            for message in jobs.weight_sum_notes(chain):
+            for message in job_settings.weight_sum_notes(chain):
                 note(f"note: {message}")
         filters = FilterOptions(
             convolve=convolve,
@@ -253,16 +347,30 @@ def apply(
             method=method,
             threads=threads,
         )
-        values = jobs.OutputOptions(
+        values = job_settings.OutputOptions(
             depth=depth,
             absolute=absolute,
             normalize=normalize,
             format=format,
             encoding=Encoding(compression=compression, quality=quality, threads=threads),
         )
+        if batch:
+            raise typer.Exit(
+                run_batch(
+                    paths,
+                    output,
+                    Naming(template=name, suffix=suffix or "", extension=_extension(format)),
+                    Settings(chain, filters, values, max_pixels, skip_existing),
+                    jobs=jobs,
+                    fail_fast=fail_fast,
+                    dry_run=dry_run,
+                    protected=source_files(chain),
+                )
+            )
+        input = paths[0]
         data = read_input(input, sys.stdin.buffer)
         if as_array:
-            picture, report = jobs.filter_image(
+            picture, report = job_settings.filter_image(
                 data,
                 input,
                 chain,
@@ -278,7 +386,7 @@ def apply(
             print_array(picture, channel=None, region=None)
             return
         assert output is not None
-        encoded, report = jobs.filter_bytes(
+        encoded, report = job_settings.filter_bytes(
             data, input, output, chain, filters, values, max_pixels=max_pixels, explain=explain
         )
         _report(report)
@@ -302,6 +410,13 @@ def _check_destination(input: str, output: str | None, as_array: bool) -> None:
             "refusing to write image bytes to a terminal; "
             "redirect stdout (> out.png) or give -o FILE"
         )
+
+
+def _extension(format: str | None) -> str | None:
+    if format is None:
+        return None
+    key = format.strip().lower().lstrip(".")
+    return {"jpeg": "jpg", "tiff": "tif"}.get(key, key)
 
 
 def _report(report: JobReport) -> None:
