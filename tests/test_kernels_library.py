@@ -102,9 +102,14 @@ def interior(image: np.ndarray) -> np.ndarray:
 # --- the built-in files ---------------------------------------------------------------------
 
 
-def test_builtin_folder_is_the_repository_kernels_folder() -> None:
-    """In a checkout, the built-ins come from the top-level kernels/ folder."""
-    assert builtin_folder().resolve() == REPOSITORY / "kernels"
+def test_builtin_folder_holds_exactly_the_repository_kernels() -> None:
+    """The built-ins come from the top-level kernels/ folder: read in place by an editable
+    install, copied unchanged into a wheel's convcli/builtin_kernels by a regular one."""
+    folder = builtin_folder().resolve()
+    source = REPOSITORY / "kernels"
+    installed = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    assert installed == {p.name: p.read_bytes() for p in source.iterdir() if p.is_file()}
+    assert folder == source or folder.parts[-2:] == ("convcli", "builtin_kernels")
 
 
 def test_there_are_at_least_30_builtins() -> None:
