@@ -489,3 +489,21 @@ def test_the_preview_fits_the_box_and_is_8_bit_rgb():
 def test_previews_composite_alpha_over_grey_and_stretch_floats(picture, expected):
     """Transparent shows mid-grey, 16-bit is scaled, CMYK is inverted, floats are stretched."""
     assert tuple(decode_preview(picture, 10, 10)[0, 0]) == expected
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "RGB", "RGBA", "CMYK"])
+def test_large_pictures_are_copied_out_of_pillow_band_by_band_exactly(monkeypatch, mode):
+    """The banded copy that keeps memory down gives exactly np.asarray's samples."""
+    from PIL import Image
+
+    import convcli.imageio as imageio
+
+    rng = np.random.default_rng(3)
+    channels = len(mode)
+    values = rng.integers(0, 256, size=(37, 23, channels), dtype=np.uint8)
+    image = Image.frombytes(mode, (23, 37), values.tobytes())
+    monkeypatch.setattr(imageio, "_BAND_BYTES", 23 * channels * 5)  # bands of 5 rows
+    banded = imageio._as_array(image)
+    np.testing.assert_array_equal(
+        banded.reshape(values.shape), np.asarray(image).reshape(values.shape)
+    )

@@ -230,14 +230,14 @@ def test_zlib_stream_is_valid_across_many_pieces(level: int) -> None:
     assert struct.unpack(">I", stream[-4:])[0] == zlib.adler32(expected)
 
 
-@pytest.mark.parametrize("size", [1, 2, 5, 13, 100, 2**18 - 1, 2**18, 2**18 + 1, 25_000_000])
-def test_pieces_tile_the_stream_in_equal_shares(size: int) -> None:
-    bounds = pngwrite._pieces(size)
-    assert bounds[0][0] == 0 and bounds[-1][1] == size
-    assert all(stop == start for (_, stop), (start, _) in zip(bounds[:-1], bounds[1:], strict=True))
-    lengths = [stop - start for start, stop in bounds]
-    assert max(lengths) <= pngwrite._PIECE_BYTES and min(lengths) > 0
-    assert len(bounds) == 1 or (len(bounds) % 4 == 0 and max(lengths) - min(lengths) < len(bounds))
+@pytest.mark.parametrize("rows", [1, 2, 3, 7, 40])
+def test_pieces_are_whole_rows_and_one_idat_each(rows: int) -> None:
+    """Each deflate piece holds whole scanlines and travels in one IDAT chunk of its own."""
+    pixels = smooth(rows, 50, 3)
+    with mock.patch.object(pngwrite, "_PIECE_BYTES", 3 * (1 + 150)):  # three rows a piece
+        data = write_png(pixels, "RGB", threads=2)
+    assert data.count(b"IDAT") == -(-rows // 3)
+    np.testing.assert_array_equal(pillow_decode(data), pixels)
 
 
 @pytest.mark.parametrize("extra", [-1, 0, 1, 2])
@@ -249,15 +249,11 @@ def test_stream_of_one_piece_and_a_little_more(extra: int) -> None:
     np.testing.assert_array_equal(pillow_decode(data), pixels[..., 0])
 
 
-@pytest.mark.parametrize(
-    ("shape", "piece", "last"),
-    [((3, 4), 1, 1), ((3, 4), 2, 1), ((1, 12), 3, 1), ((1, 12), 4, 1), ((3, 4), 20, 15)],
-)
-def test_last_piece_can_be_tiny(shape: tuple[int, int], piece: int, last: int) -> None:
+@pytest.mark.parametrize(("shape", "piece"), [((3, 4), 1), ((3, 4), 6), ((1, 12), 3), ((5, 4), 20)])
+def test_pieces_smaller_than_a_row_still_hold_one_row(shape: tuple[int, int], piece: int) -> None:
+    """A piece size below one scanline gives one row per piece, and the image still decodes."""
     small = smooth(*shape, 1)
     with mock.patch.object(pngwrite, "_PIECE_BYTES", piece):
-        start, stop = pngwrite._pieces(shape[0] * (1 + shape[1]))[-1]
-        assert stop - start == last
         data = write_png(small, "L", threads=2)
     np.testing.assert_array_equal(pillow_decode(data), small[..., 0])
 

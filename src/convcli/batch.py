@@ -191,9 +191,8 @@ def run_job(job: Job, settings: Settings) -> Result:
     try:
         if settings.skip_existing and _up_to_date(job):
             return Result(job, "skipped", "up to date")
-        data = job.source.read_bytes()
         encoded, report = filter_bytes(
-            data,
+            job.source,
             str(job.source),
             str(job.target),
             settings.chain,

@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,16 +28,41 @@ _NPY_MAGIC = b"\x93NUMPY"
 _pillow_limit_lock = threading.Lock()
 
 
-def read_picture(data: bytes, name: str, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Picture:
-    """Decode ``data`` (the bytes of a file called ``name``, or of stdin when ``name`` is "-")."""
-    if not data:
+def read_picture(
+    source: bytes | Path, name: str, *, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> Picture:
+    """Decode ``source``: the bytes of a file called ``name`` (stdin when ``name`` is "-"), or
+    the file itself, which Pillow then reads as it decodes (no copy of the file in memory)."""
+    from convcli import png16
+
+    head = source[:64] if isinstance(source, bytes) else _head(source, name)
+    if not head:
         raise ImageReadError(f"{name}: the file is empty (0 bytes)")
-    suffix = _suffix(name)
-    if data.startswith(_NPY_MAGIC):
-        return _read_npy(data, name, max_pixels)
-    if suffix in (".txt", ".csv"):
-        return _read_text(data, name, max_pixels)
-    return _read_with_pillow(data, name, max_pixels)
+    whole = head.startswith(_NPY_MAGIC) or _suffix(name) in (".txt", ".csv")
+    if isinstance(source, Path) and (whole or png16.is_wide_png(head)):
+        source = _read_all(source, name)
+    if head.startswith(_NPY_MAGIC):
+        assert isinstance(source, bytes)
+        return _read_npy(source, name, max_pixels)
+    if _suffix(name) in (".txt", ".csv"):
+        assert isinstance(source, bytes)
+        return _read_text(source, name, max_pixels)
+    return _read_with_pillow(source, head, name, max_pixels)
+
+
+def _head(path: Path, name: str) -> bytes:
+    try:
+        with path.open("rb") as stream:
+            return stream.read(64)
+    except OSError as exc:
+        raise ImageReadError(f"cannot read {name}: {exc.strerror or exc}") from None
+
+
+def _read_all(path: Path, name: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ImageReadError(f"cannot read {name}: {exc.strerror or exc}") from None
 
 
 def output_format(name: str, explicit: str | None = None) -> str:
@@ -85,10 +111,19 @@ def encode_picture(
     picture: Picture, fmt: str, name: str, settings: Encoding | None = None
 ) -> tuple[bytes, list[str]]:
     """The bytes of ``picture`` in format ``fmt``, and notes about anything the format dropped."""
+    parts, notes = encode_parts(picture, fmt, name, settings)
+    return b"".join(parts), notes
+
+
+def encode_parts(
+    picture: Picture, fmt: str, name: str, settings: Encoding | None = None
+) -> tuple[list[bytes], list[str]]:
+    """As :func:`encode_picture`, in parts to write one after the other: a large PNG is never
+    joined into one more copy in memory."""
     if fmt == "NPY":
-        return _encode_npy(picture), []
+        return [_encode_npy(picture)], []
     if fmt in ("TXT", "CSV"):
-        return _encode_text(picture, name, "," if fmt == "CSV" else " "), []
+        return [_encode_text(picture, name, "," if fmt == "CSV" else " ")], []
     return _encode_with_pillow(picture, fmt, name, settings or Encoding())
 
 
@@ -105,12 +140,13 @@ def decode_preview(picture: Picture, columns: int, rows: int) -> npt.NDArray[np.
 # -- reading --------------------------------------------------------------------------------
 
 
-def _read_with_pillow(data: bytes, name: str, max_pixels: int) -> Picture:
-    from PIL import Image, ImageOps, UnidentifiedImageError
+def _read_with_pillow(source: bytes | Path, head: bytes, name: str, max_pixels: int) -> Picture:
+    from PIL import Image, UnidentifiedImageError
 
     from convcli import png16
 
-    if png16.is_wide_png(data[:64]):
+    if isinstance(source, bytes) and png16.is_wide_png(head):
+        data = source
         width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
         _check_pixels(width, height, name, max_pixels)
         try:
@@ -121,17 +157,15 @@ def _read_with_pillow(data: bytes, name: str, max_pixels: int) -> Picture:
             wide.pixels, wide.layout, "PNG 16-bit", icc_profile=wide.icc_profile, dpi=wide.dpi
         )
     try:
-        with _pillow_limits(), Image.open(io.BytesIO(data)) as image:
+        opened = io.BytesIO(source) if isinstance(source, bytes) else source
+        with _pillow_limits(), Image.open(opened) as image:
             _check_pixels(*image.size, name, max_pixels)
             frames = getattr(image, "n_frames", 1)
             image.load()
             info = dict(image.info)
             resolution_known = _has_resolution(image)
             source_mode = image.mode
-            try:
-                oriented = ImageOps.exif_transpose(image)
-            except Exception:  # a damaged EXIF block must not lose the picture
-                oriented = image
+            oriented = _upright(image)
             pixels, layout = _pillow_to_array(oriented)
     except ImageReadError:
         raise
@@ -162,7 +196,7 @@ def _pillow_to_array(image: Any) -> tuple[npt.NDArray[Any], str]:
     """(H, W, C) samples and their layout for any Pillow mode."""
     mode = image.mode
     if mode in ("L", "LA", "RGB", "RGBA", "CMYK"):
-        return _channels(np.asarray(image)), mode
+        return _channels(_as_array(image)), mode
     if mode.startswith("I;16"):
         return _channels(np.asarray(image).astype(np.uint16)), "L"
     if mode == "I":
@@ -181,6 +215,27 @@ def _pillow_to_array(image: Any) -> tuple[npt.NDArray[Any], str]:
     if mode == "La":
         target = "LA"
     return _channels(np.asarray(image.convert(target))), target
+
+
+#: Larger pictures are copied out of Pillow a band at a time.
+_BAND_BYTES = 16 * 1024 * 1024
+
+
+def _as_array(image: Any) -> npt.NDArray[Any]:
+    """The samples of an 8-bit image as a NumPy array. ``np.asarray`` goes through one
+    ``tobytes()`` of the whole picture, which briefly holds it twice more; a band at a time,
+    the copy costs one picture and a band."""
+    width, height = image.size
+    channels = len(image.getbands())
+    if width * height * channels <= _BAND_BYTES:
+        return np.asarray(image)
+    pixels = np.empty((height, width, channels) if channels > 1 else (height, width), np.uint8)
+    rows = max(1, _BAND_BYTES // (width * channels))
+    for top in range(0, height, rows):
+        bottom = min(height, top + rows)
+        band = image.crop((0, top, width, bottom)).tobytes()
+        pixels[top:bottom] = np.frombuffer(band, np.uint8).reshape(pixels[top:bottom].shape)
+    return pixels
 
 
 def _read_npy(data: bytes, name: str, max_pixels: int) -> Picture:
@@ -302,7 +357,7 @@ def _encode_text(picture: Picture, name: str, separator: str) -> bytes:
 
 def _encode_with_pillow(
     picture: Picture, fmt: str, name: str, settings: Encoding
-) -> tuple[bytes, list[str]]:
+) -> tuple[list[bytes], list[str]]:
     from PIL import Image
 
     from convcli import pngwrite
@@ -311,7 +366,7 @@ def _encode_with_pillow(
     picture = _fit_format(picture, fmt, name, notes)
     pixels, layout = picture.pixels, picture.layout
     if fmt == "PNG" and layout in ("L", "LA", "RGB", "RGBA") and pixels.dtype.kind == "u":
-        encoded = pngwrite.write_png(
+        encoded = pngwrite.png_parts(
             pixels,
             layout,
             icc_profile=picture.icc_profile,
@@ -339,7 +394,7 @@ def _encode_with_pillow(
         image.save(stream, format=fmt, **options)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ImageWriteError(f"{name}: {fmt} cannot store this image ({_reason(exc)})") from None
-    return stream.getvalue(), notes
+    return [stream.getvalue()], notes
 
 
 def _fit_format(picture: Picture, fmt: str, name: str, notes: list[str]) -> Picture:
@@ -416,6 +471,18 @@ def _pillow_limits() -> Iterator[None]:
             yield
         finally:
             Image.MAX_IMAGE_PIXELS = saved
+
+
+def _upright(image: Any) -> Any:
+    """The image turned as its EXIF orientation says; the image itself when there is nothing to
+    turn (Pillow's exif_transpose would copy it, doubling memory for a large picture)."""
+    from PIL import ImageOps
+
+    try:
+        orientation = image.getexif().get(0x0112, 1)
+        return ImageOps.exif_transpose(image) if orientation not in (1, None) else image
+    except Exception:  # a damaged EXIF block must not lose the picture
+        return image
 
 
 def _has_resolution(image: Any) -> bool:

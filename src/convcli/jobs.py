@@ -6,10 +6,11 @@ The CLI and the batch workers both run this; it knows nothing of terminals or pa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from convcli.imageio import Encoding, encode_picture, output_format, read_picture
+from convcli.imageio import Encoding, encode_parts, output_format, read_picture
 from convcli.kernels import AnyKernel, Kernel
 from convcli.limits import DEFAULT_MAX_PIXELS
 from convcli.picture import Picture
@@ -47,7 +48,7 @@ class JobReport:
 
 
 def filter_image(
-    data: bytes,
+    data: bytes | Path,
     input_name: str,
     chain: list[AnyKernel],
     options: FilterOptions,
@@ -82,7 +83,7 @@ def filter_image(
 
 
 def filter_bytes(
-    data: bytes,
+    data: bytes | Path,
     input_name: str,
     output_name: str,
     chain: list[AnyKernel],
@@ -91,8 +92,9 @@ def filter_bytes(
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     explain: bool = False,
-) -> tuple[bytes, JobReport]:
-    """The encoded output for ``data``: the whole job, for one file or stdin."""
+) -> tuple[list[bytes], JobReport]:
+    """The encoded output for ``data`` (bytes, or a file read as it is decoded), in parts to
+    write one after the other: the whole job, for one file or stdin."""
     fmt = output_format(output_name, output.format)
     result, report = filter_image(
         data,
@@ -104,7 +106,8 @@ def filter_bytes(
         max_pixels=max_pixels,
         explain=explain,
     )
-    encoded, notes = encode_picture(result, fmt, output_name, output.encoding)
+    del data  # nothing of the input is needed while encoding
+    encoded, notes = encode_parts(result, fmt, output_name, output.encoding)
     report.notes.extend(notes)
     return encoded, report
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -32,6 +33,18 @@ def read_input(name: str, stdin: BinaryIO) -> bytes:
         raise ImageReadError(f"cannot read {name}: {exc.strerror or exc}") from None
 
 
+def open_input(name: str, stdin: BinaryIO) -> bytes | Path:
+    """What to decode: stdin's bytes for ``-``, else the checked path (read while decoding)."""
+    if name == STDIO:
+        return read_input(name, stdin)
+    path = Path(name)
+    if path.is_dir():
+        raise ImageReadError(f"{name} is a folder, not an image file")
+    if not path.exists():
+        raise ImageReadError(f"cannot read {name}: No such file or directory")
+    return path
+
+
 def check_output_target(output: str, inputs: list[str]) -> None:
     """Refuse to write over an input, before any work starts."""
     if output == STDIO:
@@ -44,17 +57,19 @@ def check_output_target(output: str, inputs: list[str]) -> None:
         raise UsageError(f"{output} is a folder; give a file name to -o")
 
 
-def write_output(data: bytes, output: str, stdout: BinaryIO) -> None:
+def write_output(data: bytes | Sequence[bytes], output: str, stdout: BinaryIO) -> None:
     """Write ``data`` to the file ``output`` atomically, or to ``stdout`` for ``-``."""
     if output == STDIO:
-        stdout.write(data)
+        for part in _parts(data):
+            stdout.write(part)
         stdout.flush()
         return
     atomic_write(Path(output), data)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename; create its folder."""
+def atomic_write(path: Path, data: bytes | Sequence[bytes]) -> None:
+    """Write ``data`` (bytes, or parts to write in turn) to ``path`` through a temporary file
+    and a rename; create its folder."""
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -66,7 +81,8 @@ def atomic_write(path: Path, data: bytes) -> None:
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+            for part in _parts(data):
+                stream.write(part)
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, _new_file_mode(path))
@@ -78,6 +94,10 @@ def atomic_write(path: Path, data: bytes) -> None:
         if temporary is not None:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
+
+
+def _parts(data: bytes | Sequence[bytes]) -> Sequence[bytes]:
+    return [data] if isinstance(data, bytes) else data
 
 
 def _new_file_mode(path: Path) -> int:

@@ -27,8 +27,10 @@ import numbers
 import os
 import struct
 import zlib
+from collections import deque
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -50,7 +52,7 @@ FILTER_STRATEGIES = (*_FIXED_FILTERS, "adaptive")
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _MAX_DIMENSION = 2**31 - 1
 _METRES_PER_INCH = 0.0254
-#: Most bytes of the filtered stream per deflate piece (see ``_pieces``). Small enough that a
+#: Most bytes of the filtered stream per deflate piece (whole rows). Small enough that a
 #: 512×512 RGB image still makes four pieces for the threads to share, large enough that the
 #: per-piece cost (a fresh compressor primed with its dictionary, a 5-byte sync marker, new
 #: Huffman tables) is lost in the noise: 128 KiB to 1 MiB pieces give the same size to 0.05%.
@@ -64,9 +66,15 @@ _BLOCK_BYTES = 64 * 1024
 _ADLER_BASE = 65521
 
 _Bytes = npt.NDArray[np.uint8]
+_Piece = tuple[bytes, int, int]  #: deflated bytes, Adler-32 of the input, IDAT CRC so far
 
 
-def write_png(
+def write_png(pixels: npt.NDArray[np.unsignedinteger], layout: str, **options: Any) -> bytes:
+    """Encode (H, W, C) uint8 or uint16 pixels as PNG bytes; see :func:`png_parts`."""
+    return b"".join(png_parts(pixels, layout, **options))
+
+
+def png_parts(
     pixels: npt.NDArray[np.unsignedinteger],
     layout: str,
     *,
@@ -77,7 +85,7 @@ def write_png(
     zlib_strategy: str = "auto",
     threads: int | None = None,
     text: dict[str, str] | None = None,
-) -> bytes:
+) -> list[bytes]:
     """Encode (H, W, C) uint8 or uint16 pixels as PNG. layout: "L", "LA", "RGB", "RGBA".
 
     The bit depth follows the dtype (any byte order). ``icc_profile`` goes into an iCCP chunk
@@ -114,14 +122,15 @@ def write_png(
     height, width, bpp = array.shape
     raw = array.reshape(height, width * bpp)
     del array
-    workers = min(workers, len(_pieces(height * (1 + width * bpp))))
+    pieces = -(-height // max(1, _PIECE_BYTES // (1 + width * bpp)))
+    workers = min(workers, pieces)
     settings = _Deflate(compress_level, zlib_strategy)
     if workers == 1:
-        idat = _encode(raw, bpp, filter_strategy, settings, None)
+        idat = _encode(raw, bpp, filter_strategy, settings, None, window=1)
     else:
         with ThreadPoolExecutor(workers, thread_name_prefix="pngwrite") as pool:
-            idat = _encode(raw, bpp, filter_strategy, settings, pool)
-    return b"".join([_SIGNATURE, *metadata, *idat, _chunk(b"IEND", b"")])
+            idat = _encode(raw, bpp, filter_strategy, settings, pool, window=2 * workers)
+    return [_SIGNATURE, *metadata, *idat, _chunk(b"IEND", b"")]
 
 
 # -- arguments and metadata -------------------------------------------------------------------
@@ -218,27 +227,21 @@ class _Deflate:
     level: int
     strategy: str
 
-    def choose(
-        self, stream: memoryview, start: int, stop: int, last: bool
-    ) -> tuple[bytes, int, int]:
-        """Deflate the start of the stream both ways, keep the smaller way for every piece.
+    def choose(self, piece: memoryview, last: bool) -> _Piece:
+        """Deflate the first piece, having picked the way that deflates its start smaller.
 
         Run-length matching (Z_RLE) is twice as fast as level 1 and smaller on photographs,
         whose filtered rows are noise-like; on drawings and screenshots, with long repeats,
         LZ77 matching wins by far. The first 16 KiB are a cheap, good enough witness.
         """
         if self.strategy == "auto" and self.level > 0:
-            sample = stream[start : min(stop, start + _SAMPLE_BYTES)]
+            sample = piece[:_SAMPLE_BYTES]
             sizes = {
-                name: len(
-                    zlib.compress(sample, self.level, wbits=-15)
-                    if name == "default"
-                    else _rle(sample, self.level)
-                )
-                for name in ("default", "rle")
+                "default": len(zlib.compress(sample, self.level, wbits=-15)),
+                "rle": len(_rle(sample, self.level)),
             }
             self.strategy = min(sizes, key=lambda name: sizes[name])
-        return _deflate_piece(stream, start, stop, self, last)
+        return _deflate_piece(piece, b"", self, True, last)
 
 
 def _rle(data: memoryview, level: int) -> bytes:
@@ -247,77 +250,75 @@ def _rle(data: memoryview, level: int) -> bytes:
 
 
 def _encode(
-    raw: _Bytes, bpp: int, strategy: str, deflate: _Deflate, pool: Executor | None
+    raw: _Bytes, bpp: int, strategy: str, deflate: _Deflate, pool: Executor | None, window: int
 ) -> list[bytes]:
-    """Filter ``raw`` (H, W * bpp) into scanlines, deflate them in pieces, and return the IDAT
-    chunks as byte strings to join, one chunk per piece.
+    """Filter ``raw`` (H, W * bpp) into scanlines a piece at a time, deflate each piece, and
+    return the IDAT chunks as byte strings, one chunk per piece.
 
     This thread filters, from the top down, and hands each piece to the pool as soon as its
-    bytes are filtered, so deflating overlaps filtering. (Filtering in several threads would
+    rows are filtered, so deflating overlaps filtering; at most ``window`` pieces wait, so
+    memory stays at a few pieces however large the image. (Filtering in several threads would
     not pay: its NumPy calls on cache-sized blocks are short, and the threads would mostly wait
     for the GIL.) Without a pool, each piece is deflated here, in turn."""
     height, rowbytes = raw.shape
-    scanlines = np.empty((height, 1 + rowbytes), dtype=np.uint8)
-    stream = scanlines.reshape(-1).data
-    bounds = _pieces(len(stream))
-    per_block = max(1, _BLOCK_BYTES // rowbytes)
-    scratch = _Scratch(min(per_block, height), rowbytes, strategy == "adaptive")
-    filtered = 0  # rows
-    pending: list[Future[tuple[bytes, int, int]] | tuple[bytes, int, int]] = []
-    for start, stop in bounds:
-        needed = min(height, -(-stop // (1 + rowbytes)))
-        while filtered < needed:
-            end = min(filtered + per_block, height)
-            _filter_rows(raw, scanlines, bpp, strategy, filtered, end, scratch)
-            filtered = end
-        if start == 0:
-            pending.append(deflate.choose(stream, start, stop, stop == len(stream)))
-            continue
-        call = (stream, start, stop, deflate, stop == len(stream))
-        pending.append(pool.submit(_deflate_piece, *call) if pool else _deflate_piece(*call))
-    chunks = []
+    per_piece = max(1, _PIECE_BYTES // (1 + rowbytes))  # whole rows: only the shape decides
+    per_block = max(1, min(per_piece, _BLOCK_BYTES // rowbytes))
+    scratch = _Scratch(per_block, rowbytes, strategy == "adaptive")
+    pending: deque[tuple[Future[_Piece] | _Piece, int, bool]] = deque()
+    chunks: list[bytes] = []
     adler = 1
-    for (start, stop), outcome in zip(bounds, pending, strict=True):
+
+    def collect(final: bool) -> None:
+        nonlocal adler
+        outcome, length, first = pending.popleft()
         data, piece_adler, crc = outcome if isinstance(outcome, tuple) else outcome.result()
-        adler = _adler32_combine(adler, piece_adler, stop - start)
-        head = _zlib_header(deflate.level) if start == 0 else b""
-        tail = struct.pack(">I", adler) if stop == len(stream) else b""
+        adler = _adler32_combine(adler, piece_adler, length)
+        head = _zlib_header(deflate.level) if first else b""
+        tail = struct.pack(">I", adler) if final else b""
         crc = zlib.crc32(tail, crc)
-        length = struct.pack(">I", len(head) + len(data) + len(tail))
-        chunks.extend([length + b"IDAT" + head, data, tail + struct.pack(">I", crc)])
+        size = struct.pack(">I", len(head) + len(data) + len(tail))
+        chunks.extend([size + b"IDAT" + head, data, tail + struct.pack(">I", crc)])
+
+    primer = b""  # the filtered bytes just before the next piece, to prime its deflate
+    for top in range(0, height, per_piece):
+        bottom = min(height, top + per_piece)
+        piece = np.empty((bottom - top, 1 + rowbytes), dtype=np.uint8)
+        for start in range(top, bottom, per_block):
+            end = min(start + per_block, bottom)
+            _filter_rows(raw, piece[start - top : end - top], bpp, strategy, start, end, scratch)
+        stream = piece.reshape(-1).data
+        last = bottom == height
+        outcome: Future[_Piece] | _Piece
+        if top == 0:
+            outcome = deflate.choose(stream, last)
+        else:
+            call = (stream, primer, deflate, False, last)
+            outcome = pool.submit(_deflate_piece, *call) if pool else _deflate_piece(*call)
+        primer = (primer + bytes(stream[-_WINDOW:]))[-_WINDOW:]
+        pending.append((outcome, len(stream), top == 0))
+        while len(pending) > window:
+            collect(final=False)
+    while pending:
+        collect(final=len(pending) == 1)
     return chunks
 
 
-def _pieces(size: int) -> list[tuple[int, int]]:
-    """(start, stop) of the deflate pieces of a stream of ``size`` bytes: equal pieces of at most
-    ``_PIECE_BYTES``, their number rounded up to a multiple of 4 so that 2 or 4 threads get
-    equal shares (a 512×512 RGB image makes 4 pieces of 192 KiB rather than 3 of 256 KiB and a
-    crumb). Only the size decides, never the thread count."""
-    count = -(-size // _PIECE_BYTES)
-    if count > 1:
-        count = -(-count // 4) * 4
-    step = -(-size // count)
-    return [(start, min(start + step, size)) for start in range(0, size, step)]
-
-
 def _deflate_piece(
-    stream: memoryview, start: int, stop: int, deflate: _Deflate, last: bool
-) -> tuple[bytes, int, int]:
+    piece: memoryview, primer: bytes, deflate: _Deflate, first: bool, last: bool
+) -> _Piece:
     """Raw deflate of one piece of the stream, primed with the window before it, ending on a sync
     flush (or the final block, for the last piece); the piece's Adler-32; and the CRC so far of
     the IDAT chunk that carries it (with the zlib header in front of the first piece), so that
     no pass over the compressed data is left for the calling thread."""
-    piece = stream[start:stop]
     level = deflate.level
     strategy = zlib.Z_RLE if deflate.strategy == "rle" else zlib.Z_DEFAULT_STRATEGY
-    if start and level:
-        zdict = stream[max(0, start - _WINDOW) : start]
-        compressor = zlib.compressobj(level, zlib.DEFLATED, -15, 8, strategy, zdict=zdict)
+    if primer and level:
+        compressor = zlib.compressobj(level, zlib.DEFLATED, -15, 8, strategy, zdict=primer)
     else:
         compressor = zlib.compressobj(level, zlib.DEFLATED, -15, 8, strategy)
     data = compressor.compress(piece)
     data += compressor.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
-    crc = zlib.crc32(b"IDAT" + (b"" if start else _zlib_header(level)))
+    crc = zlib.crc32(b"IDAT" + (_zlib_header(level) if first else b""))
     return data, zlib.adler32(piece), zlib.crc32(data, crc)
 
 
@@ -344,10 +345,10 @@ def _zlib_header(level: int) -> bytes:
 
 
 def _filter_rows(
-    raw: _Bytes, scanlines: _Bytes, bpp: int, strategy: str, start: int, end: int, scratch: _Scratch
+    raw: _Bytes, out: _Bytes, bpp: int, strategy: str, start: int, end: int, scratch: _Scratch
 ) -> None:
-    """Filter rows ``start`` to ``end`` of ``raw`` (at most the scratch's rows) into
-    ``scanlines``."""
+    """Filter rows ``start`` to ``end`` of ``raw`` (at most the scratch's rows) into ``out``
+    (their scanlines: a filter-type byte, then the filtered row)."""
     cur = raw[start:end]
     if start:
         prior = raw[start - 1 : end - 1]
@@ -355,7 +356,6 @@ def _filter_rows(
         prior = scratch.take(0, end, raw.shape[1])
         prior[0] = 0
         prior[1:] = raw[: end - 1]
-    out = scanlines[start:end]
     if strategy == "adaptive":
         _adaptive_into(out, cur, prior, bpp, scratch)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from typing import Annotated
 
 import typer
@@ -53,5 +54,10 @@ def root(
 
 
 def main() -> None:
-    """The ``convcli`` console script."""
+    """The ``convcli`` console script. SIGTERM stops it the way Ctrl-C does: cleanly, exit 130."""
+    signal.signal(signal.SIGTERM, _interrupt)
     app(prog_name="convcli")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

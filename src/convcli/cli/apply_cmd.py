@@ -311,7 +311,7 @@ def apply(
         from convcli.imageio import Encoding
         from convcli.kernels import resolve_chain, source_files
         from convcli.modes import canonical_border
-        from convcli.outputs import check_output_target, read_input, write_output
+        from convcli.outputs import check_output_target, open_input, write_output
         from convcli.pipeline import FilterOptions, with_overrides
 
         paths = list(inputs or [])
@@ -368,7 +368,7 @@ def apply(
                 )
             )
         input = paths[0]
-        data = read_input(input, sys.stdin.buffer)
+        data = open_input(input, sys.stdin.buffer)
         if as_array:
             picture, report = job_settings.filter_image(
                 data,
