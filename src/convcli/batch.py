@@ -152,8 +152,9 @@ def _check_collisions(jobs: list[Job]) -> None:
 
 
 def path_key(path: Path) -> Path:
-    """A path in the form that two spellings of the same file share."""
-    return Path(os.path.normcase(os.path.abspath(path)))
+    """A path in the form that two spellings of the same file share (symbolic links
+    resolved, so a link to an input is that input)."""
+    return Path(os.path.normcase(os.path.realpath(path)))
 
 
 def read_file_list(text: str, *, nul: bool) -> list[str]:
