@@ -282,6 +282,7 @@ def run(
     per_task: int = 1,
     window: int = 8,
     restart: Callable[[], Executor] | None = None,
+    ship_settings: bool = False,
 ) -> Summary:
     """Run ``jobs``; ``executor`` None runs them here, in order.
 
@@ -289,7 +290,8 @@ def run(
     tasks are in flight. If the executor's workers die (``BrokenProcessPool``, e.g. the OOM
     killer), ``restart`` provides fresh executors and each job that was in flight is retried
     alone, so only the file that kills a worker fails. Executors made by ``restart`` are shut
-    down here; ``executor`` itself stays the caller's.
+    down here; ``executor`` itself stays the caller's. ``ship_settings`` sends the settings with
+    every task, for executors whose workers were not set up by ``init_worker`` (a cluster).
     """
     summary = Summary()
     tasks = _chunks(iter(jobs), per_task)
@@ -317,7 +319,8 @@ def run(
                 if not task:
                     exhausted = True
                 else:
-                    in_flight[current.submit(run_tasks, task)] = task
+                    extra = (settings,) if ship_settings else ()
+                    in_flight[current.submit(run_tasks, task, *extra)] = task
             if suspects and not in_flight:
                 if owned:
                     current.shutdown(wait=False, cancel_futures=True)

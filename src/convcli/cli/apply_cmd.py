@@ -19,6 +19,7 @@ ENGINE = "Engine"
 VALUES = "Output values"
 CHANNELS = "Channels"
 FILES = "Input and output"
+SCALE = "Large images and clusters"
 BATCH = "Many files"
 
 
@@ -114,6 +115,55 @@ def apply(
             "--fail-fast", help="Stop at the first file that fails.", rich_help_panel=BATCH
         ),
     ] = False,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            envvar="DASK_SCHEDULER_ADDRESS",
+            help="Run on a Dask cluster: the scheduler's address (tcp://host:8786). Needs "
+            "convcli[dask].",
+            rich_help_panel=SCALE,
+            show_default=False,
+        ),
+    ] = None,
+    scheduler_file: Annotated[
+        str | None,
+        typer.Option(
+            help="Run on the Dask cluster described by this scheduler file (dask-jobqueue, "
+            "dask-mpi).",
+            rich_help_panel=SCALE,
+            show_default=False,
+        ),
+    ] = None,
+    retries: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Retry a cluster task this many times when a worker fails.",
+            rich_help_panel=SCALE,
+        ),
+    ] = 1,
+    files_per_task: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Files per cluster task (default 64: Dask's per-task cost must not dominate).",
+            rich_help_panel=SCALE,
+            show_default=False,
+        ),
+    ] = None,
+    tiled: Annotated[
+        bool,
+        typer.Option(
+            "--tiled",
+            help="Filter tile by tile, for images larger than memory (TIFF, .zarr, .npy). "
+            "Automatic when such an image is above --max-pixels. Needs convcli[dask].",
+            rich_help_panel=SCALE,
+        ),
+    ] = False,
+    chunk: Annotated[
+        int,
+        typer.Option(min=16, help="Tile size in pixels for --tiled.", rich_help_panel=SCALE),
+    ] = 2048,
     quiet: Annotated[
         bool,
         typer.Option("--quiet", "-q", help="Print nothing on stderr but errors."),
@@ -306,7 +356,8 @@ def apply(
     with reporting_errors():
         from convcli import jobs as job_settings
         from convcli.batch import Naming, Settings
-        from convcli.cli.batching import is_batch, read_paths, run_batch
+        from convcli.cli.batching import ClusterOptions, is_batch, read_paths, run_batch
+        from convcli.cli.tiling import run_tiled, wants_tiles
         from convcli.errors import UsageError
         from convcli.imageio import Encoding
         from convcli.kernels import resolve_chain, source_files
@@ -354,6 +405,9 @@ def apply(
             format=format,
             encoding=Encoding(compression=compression, quality=quality, threads=threads),
         )
+        cluster = None
+        if scheduler is not None or scheduler_file is not None:
+            cluster = ClusterOptions(scheduler, scheduler_file, retries, files_per_task)
         if batch:
             raise typer.Exit(
                 run_batch(
@@ -365,9 +419,13 @@ def apply(
                     fail_fast=fail_fast,
                     dry_run=dry_run,
                     protected=source_files(chain),
+                    cluster=cluster,
                 )
             )
         input = paths[0]
+        if output is not None and (tiled or wants_tiles(input, max_pixels)):
+            run_tiled(input, output, chain, filters, depth, chunk, cluster)
+            return
         data = open_input(input, sys.stdin.buffer)
         if as_array:
             picture, report = job_settings.filter_image(

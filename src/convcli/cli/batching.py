@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +69,7 @@ def run_batch(
     fail_fast: bool,
     dry_run: bool,
     protected: list[str],
+    cluster: ClusterOptions | None = None,
 ) -> int:
     """Plan and run the batch; returns the exit code (0, 1, or 130 when interrupted)."""
     from convcli import batch
@@ -113,7 +115,10 @@ def run_batch(
                 noted.append(f"{result.job.source}: {result.notes[0]}")
 
         try:
-            summary = _run(plan.jobs, settings, workers, on_result, fail_fast)
+            if cluster is not None:
+                summary = _run_on_cluster(plan.jobs, settings, cluster, on_result, fail_fast)
+            else:
+                summary = _run(plan.jobs, settings, workers, on_result, fail_fast)
         except KeyboardInterrupt:
             for leftover in batch.temporary_leftovers(plan.jobs):
                 leftover.unlink(missing_ok=True)
@@ -166,6 +171,46 @@ def _run(
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass(frozen=True)
+class ClusterOptions:
+    """Where the Dask scheduler is, and how to use it."""
+
+    address: str | None
+    scheduler_file: str | None
+    retries: int = 1
+    files_per_task: int | None = None
+
+
+def _run_on_cluster(
+    jobs: list[Job],
+    settings: Settings,
+    cluster: ClusterOptions,
+    on_result: Callable[[Result], None],
+    fail_fast: bool,
+) -> Summary:
+    """The same loop on a Dask cluster, through its Executor: files travel in groups."""
+    from convcli import batch
+    from convcli.cluster import CLUSTER_FILES_PER_TASK, connect, executor, version_problems
+
+    client = connect(cluster.address, cluster.scheduler_file)
+    try:
+        for problem in version_problems(client):
+            warn(problem)
+        threads = max(1, sum(client.nthreads().values()))
+        return batch.run(
+            jobs,
+            settings,
+            executor(client, cluster.retries),
+            on_result=on_result,
+            fail_fast=fail_fast,
+            per_task=cluster.files_per_task or CLUSTER_FILES_PER_TASK,
+            window=2 * threads,
+            ship_settings=True,
+        )
+    finally:
+        client.close()
 
 
 def _image_suffixes() -> frozenset[str]:

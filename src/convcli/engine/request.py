@@ -65,7 +65,8 @@ class Request:
             info = np.iinfo(self.image.dtype)
             largest = max(abs(int(info.min)), int(info.max))
         largest = max(largest, int(abs(fill)))
-        bound = float(np.abs(kernel).sum()) * largest
+        # The strip holds the samples themselves as well as the sums: at least one weight's worth.
+        bound = max(float(np.abs(kernel).sum()), 1.0) * largest
         if bound <= _INT16_LIMIT:
             return np.dtype(np.int16)
         non_negative = self.image.dtype.kind in "bu" and bool(np.all(kernel >= 0))

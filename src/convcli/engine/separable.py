@@ -95,7 +95,10 @@ def correlate_strip(
     rows_in = (count - 1) * rows.stride + (rows.taps - 1) * rows.dilation + 1
     width_in = strip.shape[1]
     channels = strip.shape[2]
-    vertical_first = count * width_in * rows.taps < rows_in * cols.length * cols.taps
+    # Vertical first needs no pass over the band's halo rows; horizontal first pays when a
+    # column stride shrinks the rows. Decided by the strides alone, never by the band's size,
+    # so that any cutting of the image (bands, tiles) gives bit-identical results.
+    vertical_first = cols.stride == 1
     for number, term in enumerate(terms):
         target = out if number == 0 else buffers("term", out.shape)
         if vertical_first:

@@ -1,0 +1,65 @@
+"""``convcli apply --tiled``: one image larger than memory, on threads or on a cluster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from convcli.cli.console import note
+
+if TYPE_CHECKING:
+    from convcli.cli.batching import ClusterOptions
+    from convcli.kernels import AnyKernel
+    from convcli.pipeline import FilterOptions
+
+
+def wants_tiles(source: str, max_pixels: int) -> bool:
+    """A .zarr input, or a TIFF or .npy above the pixel limit, is filtered in tiles (when Dask
+    is installed; without it the usual pixel-limit error says what to do)."""
+    from convcli.tiled import TILED_INPUTS
+
+    suffix = Path(source).suffix.lower()
+    if suffix not in TILED_INPUTS or source == "-":
+        return False
+    if suffix == ".zarr":
+        return True
+    try:
+        from convcli.tiled import LazyImage, require_dask
+
+        require_dask()
+        shape = LazyImage(source).shape
+    except Exception:
+        return False
+    return len(shape) >= 2 and shape[0] * shape[1] > max_pixels
+
+
+def run_tiled(
+    source: str,
+    target: str,
+    chain: list[AnyKernel],
+    filters: FilterOptions,
+    depth: str | None,
+    chunk: int,
+    cluster: ClusterOptions | None,
+) -> None:
+    from convcli.outputs import check_output_target
+    from convcli.tiled import filter_tiled, require_dask
+
+    require_dask()
+    check_output_target(target, [source])
+    client = None
+    if cluster is not None:
+        from convcli.cluster import connect
+
+        client = connect(cluster.address, cluster.scheduler_file)
+    try:
+        report = filter_tiled(
+            source, target, chain, filters, depth=depth, chunk=chunk, client=client
+        )
+    finally:
+        if client is not None:
+            client.close()
+    note(
+        f"{target}: {report.shape[1]}×{report.shape[0]} in {report.chunks} tiles, "
+        f"{report.bands} bands"
+    )
