@@ -55,14 +55,21 @@ class Naming:
         if self.template:
             try:
                 name = self.template.format(stem=source.stem, ext=ext, name=source.name)
-            except (KeyError, IndexError, ValueError) as exc:
+            except (KeyError, IndexError, ValueError, AttributeError) as exc:
                 raise UsageError(
                     f"--name {self.template!r}: use {{stem}}, {{ext}} and {{name}} ({exc})"
                 ) from None
-            if not name or "/" in name or name in (".", ".."):
-                raise UsageError(f"--name {self.template!r} gives the bad file name {name!r}")
-            return name
-        return f"{source.stem}{self.suffix}.{ext}" if ext else f"{source.stem}{self.suffix}"
+            rule = f"--name {self.template!r}"
+        else:
+            name = f"{source.stem}{self.suffix}.{ext}" if ext else f"{source.stem}{self.suffix}"
+            rule = f"--suffix {self.suffix!r}"
+        if not name or "/" in name or os.sep in name or name in (".", ".."):
+            raise UsageError(f"{rule} gives the bad file name {name!r}")
+        return name
+
+    def check(self) -> None:
+        """Refuse a bad rule before any file is looked at (a sample name must come out well)."""
+        self.name_for(Path("sample.png"))
 
 
 @dataclass
@@ -87,6 +94,7 @@ def plan_jobs(inputs: Sequence[str], outdir: Path | None, naming: Naming) -> Pla
     Without ``outdir``, outputs sit beside their inputs (``naming`` must then change the name).
     Collisions and outputs that would overwrite an input are errors found here.
     """
+    naming.check()
     plan = Plan()
     extensions = readable_extensions()
     skip = outdir.resolve() if outdir is not None else None
@@ -113,8 +121,8 @@ def _walk(
     pending = [root]
     while pending:
         folder = pending.pop()
-        if skip is not None and folder.resolve() == skip:
-            continue  # never walk into the output folder
+        if skip is not None and folder != root and folder.resolve() == skip:
+            continue  # never walk into the output folder (unless it is the input itself)
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
@@ -215,7 +223,12 @@ def run_tasks(jobs: list[Job], settings: Settings | None = None) -> list[Result]
     """A task: several jobs run in turn in one worker (``settings`` from the worker's setup)."""
     chosen = settings or _WORKER_SETTINGS
     assert chosen is not None, "run_tasks needs settings, or a worker set up by init_worker"
-    return [run_job(job, chosen) for job in jobs]
+    try:
+        return [run_job(job, chosen) for job in jobs]
+    except SystemExit as stop:
+        if settings is None:  # a pool worker told to stop: leave now, not at the next task
+            os._exit(stop.code if isinstance(stop.code, int) else 1)
+        raise
 
 
 def _up_to_date(job: Job) -> bool:
@@ -296,16 +309,18 @@ def run(
     summary = Summary()
     tasks = _chunks(iter(jobs), per_task)
 
-    def report(result: Result) -> bool:
-        """Count and hand on one result; True when the run must stop."""
-        summary.add(result)
-        on_result(result)
-        summary.stopped_early = fail_fast and result.status == "failed"
+    def report(results: Iterable[Result]) -> bool:
+        """Count and hand on results; True when the run must stop (sticky)."""
+        for result in results:
+            summary.add(result)
+            on_result(result)
+            if fail_fast and result.status == "failed":
+                summary.stopped_early = True
         return summary.stopped_early
 
     if executor is None:
         for task in tasks:
-            if any(report(result) for result in run_tasks(task, settings)):
+            if report(run_tasks(task, settings)):
                 break
         return summary
     current, owned = executor, False
@@ -320,7 +335,10 @@ def run(
                     exhausted = True
                 else:
                     extra = (settings,) if ship_settings else ()
-                    in_flight[current.submit(run_tasks, task, *extra)] = task
+                    try:
+                        in_flight[current.submit(run_tasks, task, *extra)] = task
+                    except BrokenProcessPool:  # it broke since the last result came in
+                        suspects.extend(task)
             if suspects and not in_flight:
                 if owned:
                     current.shutdown(wait=False, cancel_futures=True)
@@ -334,28 +352,36 @@ def run(
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in done:
                 task = in_flight.pop(future)
-                try:
-                    results = future.result()
-                except BrokenProcessPool:
-                    suspects.extend(task)
-                    continue
-                except Exception as exc:  # an executor's own failure: the task's files fail
-                    reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                    results = [Result(job, "failed", f"{job.source}: {reason}") for job in task]
-                if any(report(result) for result in results):
-                    for pending in in_flight:
-                        pending.cancel()
+                results = _outcome(future, task, suspects)
+                if report(results):
+                    # Stop: what has not started never will; what is running finishes and
+                    # is counted, since its files are written.
+                    running = [f for f in in_flight if not f.cancel()]
+                    for other in running:
+                        report(_outcome(other, in_flight[other], []))
                     return summary
     finally:
         if owned:
             current.shutdown(wait=True, cancel_futures=True)
 
 
+def _outcome(future: Future[list[Result]], task: list[Job], suspects: list[Job]) -> list[Result]:
+    """A task's results; its jobs join ``suspects`` when its worker died."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        suspects.extend(task)
+        return []
+    except Exception as exc:  # an executor's own failure: the task's files fail
+        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return [Result(job, "failed", f"{job.source}: {reason}") for job in task]
+
+
 def _retry_alone(
     jobs: list[Job],
     settings: Settings,
     restart: Callable[[], Executor] | None,
-    report: Callable[[Result], bool],
+    report: Callable[[Iterable[Result]], bool],
 ) -> Executor:
     """After a worker died: run each job that was in flight alone, then hand back an executor."""
     if restart is None:
@@ -368,7 +394,7 @@ def _retry_alone(
             result = Result(job, "failed", f"{job.source}: the worker filtering it died")
         finally:
             executor.shutdown(wait=True, cancel_futures=True)
-        if report(result):
+        if report([result]):
             break
     return restart()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -98,8 +99,11 @@ def run_batch(
     for problem in plan.problems:
         _error(problem)
     if dry_run:
-        for job in plan.jobs:
-            sys.stdout.write(f"{job.source} -> {job.target}\n")
+        for job in plan.jobs:  # as bytes: file names need not be valid text
+            sys.stdout.buffer.write(
+                os.fsencode(job.source) + b" -> " + os.fsencode(job.target) + b"\n"
+            )
+        sys.stdout.buffer.flush()
         return EXIT_FAILED if plan.problems else 0
     workers = min(jobs or usable_cores(), max(1, len(plan.jobs)))
     if workers > 1 and settings.output.encoding.threads is None:
@@ -130,7 +134,7 @@ def run_batch(
     summary.failed += len(plan.problems)
     if not CliSettings.quiet:
         stopped = " (stopped at the first failure)" if summary.stopped_early else ""
-        err_console.print(summary.line() + stopped, highlight=False)
+        err_console.print(summary.line() + stopped, highlight=False, soft_wrap=True)
     return EXIT_FAILED if summary.failed else 0
 
 
