@@ -6,6 +6,7 @@ Executor, so the batch loop is the same as on one machine. Needs the Dask extra.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from convcli.errors import UsageError
@@ -15,14 +16,17 @@ from convcli.tiled import require_dask
 CLUSTER_FILES_PER_TASK = 64
 
 
-def connect(address: str | None, scheduler_file: str | None, timeout: float = 10.0) -> Any:
+def connect(address: str | None, scheduler_file: str | None, timeout: float | None = None) -> Any:
     """A ``distributed.Client`` for the scheduler at ``address`` or in ``scheduler_file``.
 
-    An unreachable scheduler is a usage error (exit 2) after ``timeout`` seconds.
+    An unreachable scheduler is a usage error (exit 2) after ``timeout`` seconds (default 10,
+    or ``CONVCLI_SCHEDULER_TIMEOUT``).
     """
     require_dask()
     from distributed import Client
 
+    if timeout is None:
+        timeout = float(os.environ.get("CONVCLI_SCHEDULER_TIMEOUT", "10"))
     where = address or scheduler_file
     try:
         if scheduler_file is not None:

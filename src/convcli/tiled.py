@@ -50,34 +50,50 @@ class LazyImage:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self._array: Any = None
+        self._store: Any = None
         array = self._open()
         self.shape: tuple[int, ...] = tuple(array.shape)
         self.dtype = np.dtype(array.dtype)
         self.ndim = len(self.shape)
-        self._array: Any = None
+        self.close()
 
     def _open(self) -> Any:
+        if self._array is not None:
+            return self._array
         suffix = Path(self.path).suffix.lower()
         try:
             if suffix == ".npy":
-                return np.load(self.path, mmap_mode="r", allow_pickle=False)
+                self._array = np.load(self.path, mmap_mode="r", allow_pickle=False)
+                return self._array
             import zarr
 
             if suffix == ".zarr":
-                return zarr.open_array(self.path, mode="r")
+                self._array = zarr.open_array(self.path, mode="r")
+                return self._array
             import tifffile
 
-            return zarr.open_array(tifffile.imread(self.path, aszarr=True, level=0), mode="r")
+            self._store = tifffile.imread(self.path, aszarr=True, level=0)
+            self._array = zarr.open_array(self._store, mode="r")
+            return self._array
         except (OSError, ValueError, KeyError, TypeError) as exc:
+            self.close()
             raise ImageReadError(f"{self.path}: cannot read it tile by tile ({exc})") from None
 
     def __getitem__(self, index: Any) -> Any:
-        if self._array is None:
-            self._array = self._open()
-        return np.asarray(self._array[index])
+        return np.asarray(self._open()[index])
+
+    def close(self) -> None:
+        """Close the file this process opened (tifffile keeps it open while reading)."""
+        if self._store is not None:
+            self._store.close()
+        self._array = self._store = None
+
+    def __del__(self) -> None:
+        self.close()
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_array": None}
+        return {**self.__dict__, "_array": None, "_store": None}
 
 
 @dataclass(frozen=True)
@@ -126,7 +142,10 @@ def filter_tiled(
         result = result.astype(out_dtype)
     if image.ndim == 2:
         result = result[:, :, 0]
-    bands = _store(result, target, chunk * band_rows, client, dask)
+    try:
+        bands = _store(result, target, chunk * band_rows, client, dask)
+    finally:
+        image.close()
     return TiledReport(tuple(result.shape), int(np.prod(result.numblocks)), bands)
 
 
