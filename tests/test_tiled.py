@@ -205,9 +205,14 @@ def test_the_cli_tiles_on_request_and_matches_the_in_memory_run(tmp_path, image,
     np.testing.assert_array_equal(np.load(tmp_path / "t.npy"), np.load(tmp_path / "m.npy"))
 
 
-def test_an_image_above_the_pixel_limit_is_tiled_automatically(tmp_path, image, cli):
-    """Instead of refusing a TIFF above --max-pixels, convcli filters it in tiles."""
+def test_an_image_above_the_pixel_limit_is_refused_with_a_pointer_to_tiles(tmp_path, image, cli):
+    """Tiling is never automatic (a bomb would be tiled into a huge file): the refusal names
+    --tiled, and with --tiled the same image is filtered."""
     tifffile.imwrite(tmp_path / "in.tif", image)
+    refused = cli(
+        "apply", "box-3", tmp_path / "in.tif", "-o", tmp_path / "out.tif", "--max-pixels", 100
+    )
+    assert refused.exit_code == 1 and "--tiled" in refused.stderr
     result = cli(
         "apply",
         "box-3",
@@ -218,9 +223,9 @@ def test_an_image_above_the_pixel_limit_is_tiled_automatically(tmp_path, image, 
         100,
         "--chunk",
         16,
+        "--tiled",
     )
     assert result.exit_code == 0, result.stderr
-    assert "tiles" in result.stderr
     expected = in_memory(image, [resolve_kernel("box-3")], FilterOptions(), "8")
     np.testing.assert_array_equal(tifffile.imread(tmp_path / "out.tif"), expected)
 

@@ -384,6 +384,8 @@ def _retry_alone(
     report: Callable[[Iterable[Result]], bool],
 ) -> Executor:
     """After a worker died: run each job that was in flight alone, then hand back an executor."""
+    for leftover in temporary_leftovers(jobs):  # the worker that wrote them is dead
+        leftover.unlink(missing_ok=True)
     if restart is None:
         raise ConvcliError("a worker process died and no new one can be started")
     for job in jobs:
@@ -394,6 +396,8 @@ def _retry_alone(
             result = Result(job, "failed", f"{job.source}: the worker filtering it died")
         finally:
             executor.shutdown(wait=True, cancel_futures=True)
+        for leftover in temporary_leftovers([job]):
+            leftover.unlink(missing_ok=True)
         if report([result]):
             break
     return restart()

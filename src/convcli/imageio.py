@@ -8,7 +8,9 @@ whose message names the file. Encoding happens in memory, so a failure never lea
 from __future__ import annotations
 
 import io
+import struct
 import threading
+import tokenize
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,6 +41,10 @@ def read_picture(
     if not head:
         raise ImageReadError(f"{name}: the file is empty (0 bytes)")
     whole = head.startswith(_NPY_MAGIC) or _suffix(name) in (".txt", ".csv")
+    if _suffix(name) in (".txt", ".csv") and not head.startswith(_NPY_MAGIC) and b"\x00" in head:
+        raise ImageReadError(
+            f"{name}: not a text matrix (it is not UTF-8 text: it holds NUL bytes)"
+        )
     if isinstance(source, Path) and (whole or png16.is_wide_png(head)):
         source = _read_all(source, name)
     if head.startswith(_NPY_MAGIC):
@@ -173,7 +179,17 @@ def _read_with_pillow(source: bytes | Path, head: bytes, name: str, max_pixels: 
         raise ImageReadError(f"{name}: not an image convcli can read (unknown format)") from None
     except Image.DecompressionBombError:
         raise ImageReadError(f"{name}: too many pixels (decompression bomb guard)") from None
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError) as exc:
+    except (
+        OSError,
+        SyntaxError,
+        ValueError,
+        EOFError,
+        IndexError,
+        KeyError,
+        TypeError,
+        struct.error,
+        ZeroDivisionError,
+    ) as exc:
         raise ImageReadError(
             f"{name}: the image is truncated or corrupt ({_reason(exc)})"
         ) from None
@@ -252,7 +268,7 @@ def _read_npy(data: bytes, name: str, max_pixels: int) -> Picture:
         array = np.load(io.BytesIO(data), allow_pickle=False)
     except ImageReadError:
         raise
-    except (ValueError, OSError, EOFError) as exc:
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError, tokenize.TokenError) as exc:
         raise ImageReadError(f"{name}: not a readable .npy array ({_reason(exc)})") from None
     return _array_picture(array, name, "npy")
 
@@ -326,8 +342,8 @@ def _check_pixels(width: int, height: int, name: str, max_pixels: int) -> None:
     if width * height > max_pixels:
         raise ImageReadError(
             f"{name}: {width}×{height} is {width * height:,} pixels, above the limit of "
-            f"{max_pixels:,} (a guard against decompression bombs); "
-            "raise it with --max-pixels if the image is genuine"
+            f"{max_pixels:,} (a guard against decompression bombs); if the image is genuine, "
+            "raise --max-pixels or filter it tile by tile with --tiled"
         )
 
 
@@ -348,7 +364,9 @@ def _encode_text(picture: Picture, name: str, separator: str) -> bytes:
             "use --gray, --channels, or write .npy"
         )
     values = picture.pixels[:, :, 0]
-    whole = values.dtype.kind in "iu" or bool(np.all(values == np.round(values)))
+    whole = values.dtype.kind in "iu" or bool(
+        np.all(values == np.round(values)) and np.all(np.abs(values) < 2**53)
+    )
     fmt = "%d" if whole else "%.9g"
     stream = io.StringIO()
     np.savetxt(stream, values.astype(np.int64) if whole else values, fmt=fmt, delimiter=separator)
@@ -465,7 +483,7 @@ def _pillow_limits() -> Iterator[None]:
     from PIL import Image
 
     with _pillow_limit_lock, warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        warnings.simplefilter("ignore")
         saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
         try:
             yield

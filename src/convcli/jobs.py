@@ -60,6 +60,7 @@ def filter_image(
 ) -> tuple[Picture, JobReport]:
     """Decode ``data`` and filter it into output samples."""
     picture = read_picture(data, input_name, max_pixels=max_pixels)
+    _check_overflow(picture, chain, options)
     report = JobReport(notes=list(picture.notes))
     if explain:
         report.plans = explain_chain(picture, chain, options)
@@ -110,6 +111,31 @@ def filter_bytes(
     encoded, notes = encode_parts(result, fmt, output_name, output.encoding)
     report.notes.extend(notes)
     return encoded, report
+
+
+def _gain(kernel: AnyKernel) -> float:
+    """How much a kernel can multiply a value, at most (largest weight × taps × scale)."""
+    if isinstance(kernel, Kernel):
+        raw = float(np.max(np.abs(kernel.weights))) * kernel.weights.size
+    else:
+        raw = sum(_gain(part) for part in kernel.parts)
+    return raw * abs(kernel.scale)
+
+
+def _check_overflow(picture: Picture, chain: list[AnyKernel], options: FilterOptions) -> None:
+    """Refuse a chain whose results could overflow float32 on this picture."""
+    from convcli.errors import UsageError
+
+    top = float(np.max(np.abs(picture.pixels))) if picture.is_float else picture.full_range
+    bound = max(top, abs(options.fill), 1.0)
+    for _ in range(options.repeat):
+        for kernel in chain:
+            bound = _gain(kernel) * bound + abs(kernel.offset_for(picture.full_range))
+    if not bound < 1e37:
+        raise UsageError(
+            "the kernels' weights, --scale, --offset, --fill or --repeat make results too large "
+            "for 32-bit floats"
+        )
 
 
 def weight_sum_notes(chain: list[AnyKernel]) -> list[str]:

@@ -55,6 +55,11 @@ def check_output_target(output: str, inputs: list[str]) -> None:
             raise UsageError(f"refusing to overwrite the input {name}; choose another -o")
     if target.is_dir():
         raise UsageError(f"{output} is a folder; give a file name to -o")
+    blocker = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise ImageWriteError(
+            f"cannot create the folder {target.parent}: {blocker} is a file, not a folder"
+        )
 
 
 def write_output(data: bytes | Sequence[bytes], output: str, stdout: BinaryIO) -> None:

@@ -61,6 +61,9 @@ class LazyImage:
     def _open(self) -> Any:
         if self._array is not None:
             return self._array
+        import logging
+
+        logging.getLogger("tifffile").setLevel(logging.CRITICAL)  # errors come as exceptions
         suffix = Path(self.path).suffix.lower()
         try:
             if suffix == ".npy":

@@ -156,7 +156,7 @@ def apply(
         typer.Option(
             "--tiled",
             help="Filter tile by tile, for images larger than memory (TIFF, .zarr, .npy). "
-            "Automatic when such an image is above --max-pixels. Needs convcli[dask].",
+            "Needs convcli[dask].",
             rich_help_panel=SCALE,
         ),
     ] = False,
@@ -357,7 +357,7 @@ def apply(
         from convcli import jobs as job_settings
         from convcli.batch import Naming, Settings
         from convcli.cli.batching import ClusterOptions, is_batch, read_paths, run_batch
-        from convcli.cli.tiling import run_tiled, wants_tiles
+        from convcli.cli.tiling import run_tiled
         from convcli.errors import UsageError
         from convcli.imageio import Encoding
         from convcli.kernels import resolve_chain, source_files
@@ -423,7 +423,7 @@ def apply(
                 )
             )
         input = paths[0]
-        if output is not None and (tiled or wants_tiles(input, max_pixels)):
+        if output is not None and tiled:
             run_tiled(input, output, chain, filters, depth, chunk, cluster)
             return
         data = open_input(input, sys.stdin.buffer)

@@ -24,7 +24,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from convcli.cli.console import EXIT_INTERRUPTED, err_console, warn
+from convcli.cli.console import EXIT_INTERRUPTED, err_console, one_line, warn
 from convcli.cli.console import Settings as CliSettings
 
 if TYPE_CHECKING:
@@ -295,4 +295,4 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 
 def _error(message: str) -> None:
-    err_console.print(Text.assemble(("Error: ", "red bold"), message), soft_wrap=True)
+    err_console.print(Text.assemble(("Error: ", "red bold"), one_line(message)), soft_wrap=True)

@@ -48,8 +48,14 @@ def note(message: str) -> None:
         err_console.print(Text(message, style="dim"), soft_wrap=True)
 
 
+def one_line(message: str) -> str:
+    """A message on one line, whatever the file names in it hold."""
+    return message.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def fail(message: str, code: int = EXIT_FAILURE) -> typer.Exit:
     """Print ``Error: message`` on stderr and return the Exit to raise."""
+    message = one_line(message)
     err_console.print(Text.assemble(("Error: ", "red bold"), message), soft_wrap=True)
     return typer.Exit(code)
 

@@ -65,9 +65,9 @@ def show(
     """
     with reporting_errors():
         from convcli.imageio import read_picture
-        from convcli.outputs import read_input
+        from convcli.outputs import open_input
 
-        picture = read_picture(read_input(image, sys.stdin.buffer), image, max_pixels=max_pixels)
+        picture = read_picture(open_input(image, sys.stdin.buffer), image, max_pixels=max_pixels)
         for message in picture.notes:
             warn(message)
         if format is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from convcli.cli.console import note
@@ -11,26 +10,6 @@ if TYPE_CHECKING:
     from convcli.cli.batching import ClusterOptions
     from convcli.kernels import AnyKernel
     from convcli.pipeline import FilterOptions
-
-
-def wants_tiles(source: str, max_pixels: int) -> bool:
-    """A .zarr input, or a TIFF or .npy above the pixel limit, is filtered in tiles (when Dask
-    is installed; without it the usual pixel-limit error says what to do)."""
-    from convcli.tiled import TILED_INPUTS
-
-    suffix = Path(source).suffix.lower()
-    if suffix not in TILED_INPUTS or source == "-":
-        return False
-    if suffix == ".zarr":
-        return True
-    try:
-        from convcli.tiled import LazyImage, require_dask
-
-        require_dask()
-        shape = LazyImage(source).shape
-    except Exception:
-        return False
-    return len(shape) >= 2 and shape[0] * shape[1] > max_pixels
 
 
 def run_tiled(

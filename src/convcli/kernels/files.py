@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tokenize
 from pathlib import Path
 
 import numpy as np
@@ -70,8 +71,9 @@ def _load_npy(path: Path, name: str, source: Source) -> Kernel:
         array = np.load(path, allow_pickle=False)
     except KernelError:
         raise
-    except (ValueError, OSError, EOFError) as exc:
-        raise KernelError(f"{path}: not a readable .npy array ({exc})") from None
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError, tokenize.TokenError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise KernelError(f"{path}: not a readable .npy array ({reason})") from None
     if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":
         raise KernelError(f"{path}: a .npy kernel must hold numbers")
     try:

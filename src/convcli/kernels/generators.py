@@ -106,6 +106,11 @@ def _side(size: float | None, radius: float, what: str, *, odd: bool = True) -> 
     Symmetric generators insist on odd sizes so that their centre is a sample.
     """
     if size is None:
+        if not radius <= MAX_KERNEL_SIDE:
+            raise KernelError(
+                f"{what} would need a kernel wider than {MAX_KERNEL_SIDE}; "
+                f"the largest convcli builds is {MAX_KERNEL_SIDE}×{MAX_KERNEL_SIDE}"
+            )
         side = 2 * math.ceil(radius - 1e-9) + 1
     else:
         if size != int(size) or size < 1 or (odd and int(size) % 2 == 0):

@@ -75,7 +75,8 @@ class Kernel(KernelInfo):
     @property
     def weight_sum(self) -> float:
         """The sum of the weights as written, before ``scale``."""
-        return float(self.weights.sum())
+        with np.errstate(over="ignore", invalid="ignore"):
+            return float(self.weights.sum())
 
     @property
     def effective_sum(self) -> float:

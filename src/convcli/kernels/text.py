@@ -7,6 +7,7 @@ matrix is allocated.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
@@ -34,7 +35,7 @@ def parse_grid(text: str, where: str, *, first_line: int = 1) -> npt.NDArray[np.
     rows: list[list[float]] = []
     width = 0
     width_line = 0
-    for number, line in enumerate(text.splitlines(), start=first_line):
+    for number, line in enumerate(io.StringIO(text, newline=None), start=first_line):
         content = line.split("#", 1)[0].strip()
         if not content:
             continue
@@ -85,14 +86,15 @@ def parse_vips_matrix(text: str, where: str) -> tuple[npt.NDArray[np.float64], f
 
     Returns the weights, the vips scale (a divisor: result = sum / scale + offset) and offset.
     """
-    lines = [
+    stream = (
         (number, line.split("#", 1)[0].strip())
-        for number, line in enumerate(text.splitlines(), start=1)
-    ]
-    lines = [(number, line) for number, line in lines if line]
-    if not lines:
+        for number, line in enumerate(io.StringIO(text, newline=None), start=1)
+    )
+    stream = ((number, line) for number, line in stream if line)
+    first = next(stream, None)
+    if first is None:
         raise KernelError(f"{where}: the file is empty")
-    header_line, header = lines[0]
+    header_line, header = first
     values = _parse_row(header, f"{where} line {header_line}")
     if not 2 <= len(values) <= 4 or any(v != int(v) or v < 1 for v in values[:2]):
         raise KernelError(
@@ -107,7 +109,11 @@ def parse_vips_matrix(text: str, where: str) -> tuple[npt.NDArray[np.float64], f
         raise KernelError(
             f"{where} line {header_line}: the scale (a divisor in .mat) must not be 0"
         )
-    body = lines[1:]
+    body = []
+    for item in stream:
+        body.append(item)
+        if len(body) > height:
+            break
     if len(body) != height:
         raise KernelError(f"{where}: the header promises {height} rows, the file has {len(body)}")
     rows = []
