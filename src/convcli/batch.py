@@ -11,15 +11,17 @@ one worker; only paths and small results cross between processes.
 from __future__ import annotations
 
 import os
+import posixpath
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
+from convcli import remote
 from convcli.errors import ConvcliError, UsageError
 from convcli.jobs import OutputOptions, filter_bytes
 from convcli.kernels import AnyKernel
@@ -32,10 +34,10 @@ Status = Literal["written", "skipped", "failed"]
 
 @dataclass(frozen=True)
 class Job:
-    """One input file and the output it becomes."""
+    """One input file and the output it becomes: paths, or fsspec URLs (``s3://...``)."""
 
-    source: Path
-    target: Path
+    source: Path | str
+    target: Path | str
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class Naming:
     suffix: str = ""
     extension: str | None = None
 
-    def name_for(self, source: Path) -> str:
+    def name_for(self, source: Path | PurePosixPath) -> str:
         ext = self.extension or source.suffix.lstrip(".")
         if self.template:
             try:
@@ -88,17 +90,22 @@ def readable_extensions() -> frozenset[str]:
     return frozenset(ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN)
 
 
-def plan_jobs(inputs: Sequence[str], outdir: Path | None, naming: Naming) -> Plan:
+def plan_jobs(inputs: Sequence[str], outdir: Path | str | None, naming: Naming) -> Plan:
     """Map every input (files, and folders walked recursively) to its output.
 
     Without ``outdir``, outputs sit beside their inputs (``naming`` must then change the name).
-    Collisions and outputs that would overwrite an input are errors found here.
+    Inputs and ``outdir`` may be fsspec URLs. Collisions and outputs that would overwrite an
+    input are errors found here.
     """
     naming.check()
     plan = Plan()
     extensions = readable_extensions()
-    skip = outdir.resolve() if outdir is not None else None
+    skip = outdir.resolve() if isinstance(outdir, Path) else None
     for entry in inputs:
+        if remote.is_url(entry) or remote.is_url(outdir):
+            _plan_remote(entry, outdir, naming, extensions, plan)
+            continue
+        assert not isinstance(outdir, str)
         path = Path(entry)
         if path.is_dir():
             for source, relative in _walk(path, extensions, skip, plan.problems):
@@ -112,6 +119,38 @@ def plan_jobs(inputs: Sequence[str], outdir: Path | None, naming: Naming) -> Pla
     plan.jobs = list({path_key(job.source): job for job in plan.jobs}.values())  # once each
     _check_collisions(plan.jobs)
     return plan
+
+
+def _plan_remote(
+    entry: str,
+    outdir: Path | str | None,
+    naming: Naming,
+    extensions: frozenset[str],
+    plan: Plan,
+) -> None:
+    """Jobs for an input or an output folder given as a URL (local paths mix in freely)."""
+
+    def target(source: str, relative: str) -> Path | str:
+        name = naming.name_for(PurePosixPath(relative))
+        folder = posixpath.dirname(relative)
+        if outdir is None:
+            return remote.join(posixpath.dirname(source), name)
+        if isinstance(outdir, str):
+            return remote.join(outdir, folder, name)
+        return outdir / folder / name
+
+    if remote.is_url(entry) and remote.is_folder(entry):
+        for source, relative in remote.walk(entry, extensions):
+            plan.jobs.append(Job(source, target(source, relative)))
+    elif remote.is_url(entry) and remote.exists(entry):
+        plan.jobs.append(Job(entry, target(entry, posixpath.basename(entry.split("://", 1)[1]))))
+    elif not remote.is_url(entry) and Path(entry).is_dir():
+        for local, inside in _walk(Path(entry), extensions, None, plan.problems):
+            plan.jobs.append(Job(local, target(str(local), inside.as_posix())))
+    elif not remote.is_url(entry) and Path(entry).exists():
+        plan.jobs.append(Job(Path(entry), target(entry, Path(entry).name)))
+    else:
+        plan.problems.append(f"{entry}: no such file or folder")
 
 
 def _walk(
@@ -142,7 +181,7 @@ def _walk(
 
 
 def _check_collisions(jobs: list[Job]) -> None:
-    seen: dict[Path, Path] = {}
+    seen: dict[Path | str, Path | str] = {}
     sources = {path_key(job.source): job.source for job in jobs}
     for job in jobs:
         key = path_key(job.target)
@@ -159,9 +198,11 @@ def _check_collisions(jobs: list[Job]) -> None:
         seen[key] = job.source
 
 
-def path_key(path: Path) -> Path:
+def path_key(path: Path | str) -> Path | str:
     """A path in the form that two spellings of the same file share (symbolic links
-    resolved, so a link to an input is that input)."""
+    resolved, so a link to an input is that input); a URL as it is."""
+    if remote.is_url(path):
+        return str(path)
     return Path(os.path.normcase(os.path.realpath(path)))
 
 
@@ -200,8 +241,9 @@ def run_job(job: Job, settings: Settings) -> Result:
     try:
         if settings.skip_existing and _up_to_date(job):
             return Result(job, "skipped", "up to date")
+        source = remote.read(job.source) if isinstance(job.source, str) else job.source
         encoded, report = filter_bytes(
-            job.source,
+            source,
             str(job.source),
             str(job.target),
             settings.chain,
@@ -209,7 +251,10 @@ def run_job(job: Job, settings: Settings) -> Result:
             settings.output,
             max_pixels=settings.max_pixels,
         )
-        atomic_write(job.target, encoded)
+        if isinstance(job.target, str):
+            remote.write(job.target, encoded)
+        else:
+            atomic_write(job.target, encoded)
     except ConvcliError as exc:
         return Result(job, "failed", str(exc))
     except OSError as exc:
@@ -232,6 +277,8 @@ def run_tasks(jobs: list[Job], settings: Settings | None = None) -> list[Result]
 
 
 def _up_to_date(job: Job) -> bool:
+    if isinstance(job.source, str) or isinstance(job.target, str):
+        return remote.newer(str(job.target), str(job.source))
     try:
         return job.target.stat().st_mtime >= job.source.stat().st_mtime
     except OSError:
@@ -428,5 +475,6 @@ def temporary_leftovers(jobs: Iterable[Job]) -> list[Path]:
 def _by_folder(jobs: Iterable[Job]) -> dict[Path, set[str]]:
     folders: dict[Path, set[str]] = {}
     for job in jobs:
-        folders.setdefault(job.target.parent, set()).add(job.target.name)
+        if isinstance(job.target, Path):  # object stores write whole objects: no temporaries
+            folders.setdefault(job.target.parent, set()).add(job.target.name)
     return folders

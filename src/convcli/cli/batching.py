@@ -40,8 +40,10 @@ def is_batch(
     name: str | None,
     files_from: str | None,
 ) -> bool:
-    """Several inputs, a folder, a name rule or an output folder make a batch."""
+    """Several inputs, a folder, a name rule, an output folder or a URL make a batch."""
     if len(paths) != 1 or files_from is not None or suffix is not None or name is not None:
+        return True
+    if "://" in paths[0] or (output is not None and "://" in output):
         return True
     if paths[0] != "-" and Path(paths[0]).is_dir():
         return True
@@ -83,10 +85,14 @@ def run_batch(
         raise UsageError("several inputs need an output folder, not -o -")
     if output is None and not (naming.suffix or naming.template):
         raise UsageError("say where outputs go: -o FOLDER, or --suffix/--name to write beside")
-    outdir = Path(output) if output is not None else None
-    if outdir is not None and outdir.exists() and not outdir.is_dir():
+    outdir: Path | str | None = output if output is None or "://" in output else Path(output)
+    if isinstance(outdir, Path) and outdir.exists() and not outdir.is_dir():
         raise UsageError(f"{output} is a file; several inputs (or a folder) need an output folder")
-    if outdir is not None and not outdir.exists() and outdir.suffix.lower() in _image_suffixes():
+    if (
+        isinstance(outdir, Path)
+        and not outdir.exists()
+        and outdir.suffix.lower() in _image_suffixes()
+    ):
         raise UsageError(
             f"-o {output} names a file, but {', '.join(paths[:2])}{'...' if len(paths) > 2 else ''}"
             " needs an output folder; give -o FOLDER/"
