@@ -78,12 +78,12 @@ def correlate(
     request = build_request(
         image,
         weights,
+        turned=False,
         border=border,
         fill=fill,
         padding=padding,
         stride=stride,
         dilation=dilation,
-        turned=False,
     )
     return _to_float(request, make_plan(request, method, threads))
 
@@ -113,12 +113,12 @@ def convolve(
     request = build_request(
         image,
         weights,
+        turned=True,
         border=border,
         fill=fill,
         padding=padding,
         stride=stride,
         dilation=dilation,
-        turned=True,
     )
     return _to_float(request, make_plan(request, method, threads))
 
