@@ -14,9 +14,9 @@ import typer.main
 from pictures import REPOSITORY
 
 from convcli.cli import app
+from convcli.engine.modes import BORDER_ALIASES
 from convcli.kernels import library_names
 from convcli.limits import DEFAULT_MAX_PIXELS
-from convcli.modes import BORDER_ALIASES
 
 README = (REPOSITORY / "README.md").read_text(encoding="utf-8")
 CI_RUN = (REPOSITORY / ".ci" / "run").read_text(encoding="utf-8")

@@ -38,11 +38,11 @@ from pictures import (
 from PIL import Image, ImageOps
 
 from convcli import batch
+from convcli.engine.modes import BORDERS
 from convcli.errors import ImageReadError
 from convcli.imageio import read_picture
 from convcli.jobs import OutputOptions
 from convcli.kernels import resolve_chain, resolve_kernel
-from convcli.modes import BORDERS
 from convcli.pipeline import FilterOptions
 
 #: Everything hostile must be over well within this many seconds.

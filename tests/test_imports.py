@@ -47,9 +47,9 @@ def test_importing_convcli_does_not_import_numpy():
 
 
 def test_the_mode_names_do_not_import_numpy():
-    """The CLI checks border and padding names through convcli.modes, which needs no NumPy."""
-    pytest.importorskip("convcli.modes")
-    code = "from convcli.modes import BORDERS, canonical_border\ncanonical_border('edge')"
+    """The CLI checks border and padding names through convcli.engine.modes: no NumPy needed."""
+    pytest.importorskip("convcli.engine.modes")
+    code = "from convcli.engine.modes import BORDERS, canonical_border\ncanonical_border('edge')"
     assert _modules_loaded_by(code, ["numpy", *HEAVY_FOR_THE_ENGINE]) == []
 
 

@@ -15,9 +15,9 @@ import numpy.typing as npt
 from convcli.engine import convolve as convolve_weights
 from convcli.engine import correlate as correlate_weights
 from convcli.engine.geometry import plan_axis
+from convcli.engine.modes import canonical_padding
 from convcli.errors import KernelError
 from convcli.kernels.model import AnyKernel, Kernel
-from convcli.modes import canonical_padding
 
 FloatArray = npt.NDArray[np.floating]
 

@@ -25,9 +25,9 @@ import numpy as np
 import numpy.typing as npt
 
 from convcli.engine.borders import source_indices
+from convcli.engine.modes import canonical_border
 from convcli.errors import ImageReadError, ImageWriteError, UsageError
 from convcli.kernels import AnyKernel, Kernel
-from convcli.modes import canonical_border
 from convcli.pipeline import FilterOptions
 
 #: Formats read lazily, and written band by band.

@@ -358,10 +358,10 @@ def apply(
         from convcli.batch import Naming, Settings
         from convcli.cli.batching import ClusterOptions, is_batch, read_paths, run_batch
         from convcli.cli.tiling import run_tiled
+        from convcli.engine.modes import canonical_border
         from convcli.errors import UsageError
         from convcli.imageio import Encoding
         from convcli.kernels import resolve_chain, source_files
-        from convcli.modes import canonical_border
         from convcli.outputs import check_output_target, open_input, write_output
         from convcli.pipeline import FilterOptions, with_overrides
 

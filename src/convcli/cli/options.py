@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import typer
 
+from convcli.engine.modes import BORDER_ALIASES, BORDERS, canonical_border
 from convcli.errors import EngineArgumentError
-from convcli.modes import BORDER_ALIASES, BORDERS, canonical_border
 
 
 @dataclass(frozen=True)

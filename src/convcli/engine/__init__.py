@@ -2,11 +2,38 @@
 
 Strategies (direct, separable, FFT) sit behind :func:`correlate` and :func:`convolve`; a cost
 model picks one (``method="auto"``) and :func:`explain` says which and why.
+
+The border and padding names (:mod:`convcli.engine.modes`) need no NumPy, and the command line
+checks options with them before any array exists, so the NumPy parts load on first use.
 """
 
-from convcli.engine.api import Rounded, convolve, correlate, explain, filter_rounded
-from convcli.engine.plan import METHODS, Plan
-from convcli.modes import BORDER_ALIASES, BORDERS, PADDINGS, Border, Padding, canonical_border
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from convcli.engine.modes import (
+    BORDER_ALIASES,
+    BORDERS,
+    PADDINGS,
+    Border,
+    Padding,
+    canonical_border,
+)
+
+if TYPE_CHECKING:
+    from convcli.engine.api import Rounded, convolve, correlate, explain, filter_rounded
+    from convcli.engine.plan import METHODS, Plan
+
+_LAZY = {
+    "Rounded": "convcli.engine.api",
+    "convolve": "convcli.engine.api",
+    "correlate": "convcli.engine.api",
+    "explain": "convcli.engine.api",
+    "filter_rounded": "convcli.engine.api",
+    "METHODS": "convcli.engine.plan",
+    "Plan": "convcli.engine.plan",
+}
 
 __all__ = [
     "BORDERS",
@@ -23,3 +50,14 @@ __all__ = [
     "explain",
     "filter_rounded",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'convcli.engine' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

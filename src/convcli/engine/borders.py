@@ -2,7 +2,7 @@
 
 Indices are mapped arithmetically rather than with ``np.pad``, so any padding width, even one
 wider than the image, extends exactly as scipy.ndimage does. The modes are described in
-:mod:`convcli.modes`.
+:mod:`convcli.engine.modes`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from convcli.modes import Border
+from convcli.engine.modes import Border
 
 
 def source_indices(n: int, first: int, last: int, border: Border) -> npt.NDArray[np.intp]:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from convcli.engine.modes import Padding
 from convcli.errors import EngineArgumentError
-from convcli.modes import Padding
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ import numpy as np
 import numpy.typing as npt
 
 from convcli.engine.geometry import AxisPlan, plan_axis
+from convcli.engine.modes import Border, canonical_border, canonical_padding
 from convcli.errors import EngineArgumentError
-from convcli.modes import Border, canonical_border, canonical_padding
 
 IntOrPair = int | Sequence[int]
 
