@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from convcli.pngwrite import write_png
+from convcli.images.pngwrite import write_png
 
 
 def picture(size: int) -> np.ndarray:

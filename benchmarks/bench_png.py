@@ -1,4 +1,4 @@
-"""PNG encoding speed and size: Pillow against convcli.pngwrite, on a 4K and a 512×512 picture.
+"""PNG encoding speed and size: Pillow against convcli's pngwrite, on a 4K and a 512×512 picture.
 
 Why: PNG encoding dominates convcli's batch throughput, and the choice of default level and
 filter should rest on numbers from this machine. Run from the repository root::
@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from convcli.pngwrite import write_png
+from convcli.images.pngwrite import write_png
 
 Pixels = npt.NDArray[np.uint8]
 

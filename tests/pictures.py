@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from convcli.filters import apply_chain
+from convcli.filtering.filters import apply_chain
 from convcli.kernels import resolve_chain
 
 REPOSITORY = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""convcli.batch, the library side of many files: planning (folders walked and mirrored, names
+"""convcli.runs.batch, the library side of many files: planning (folders walked and mirrored, names
 mapped, inputs Pillow cannot read left out, the output folder never walked into, collisions and
 overwritten inputs refused before any work), and the run loop on any Executor: in order without
 one, a bounded window of tasks with one, per-file failures as data, and only the file that kills
@@ -19,8 +19,11 @@ from pathlib import Path
 import pytest
 from pictures import decode, golden, ramp, save
 
-from convcli import batch
-from convcli.batch import (
+from convcli.errors import ConvcliError, UsageError
+from convcli.filtering.pipeline import FilterOptions
+from convcli.kernels import resolve_chain
+from convcli.runs import batch
+from convcli.runs.batch import (
     Job,
     Naming,
     Result,
@@ -33,10 +36,7 @@ from convcli.batch import (
     run_tasks,
     temporary_leftovers,
 )
-from convcli.errors import ConvcliError, UsageError
-from convcli.jobs import OutputOptions
-from convcli.kernels import resolve_chain
-from convcli.pipeline import FilterOptions
+from convcli.runs.jobs import OutputOptions
 
 KERNEL = "box-3"  #: a blur: noise never clips, so no job has notes
 

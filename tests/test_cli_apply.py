@@ -33,7 +33,7 @@ from PIL import Image
 from convcli.engine import convolve as engine_convolve
 from convcli.engine import correlate as engine_correlate
 from convcli.engine.modes import BORDER_ALIASES, BORDERS
-from convcli.filters import apply_chain
+from convcli.filtering.filters import apply_chain
 from convcli.kernels import resolve_chain
 
 

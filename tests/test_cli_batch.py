@@ -25,7 +25,7 @@ from conftest import TERMINAL
 from pictures import decode, error_line, filtered, golden, ramp, save, snapshot
 from PIL import Image
 
-from convcli import batch
+from convcli.runs import batch
 
 KERNEL = "box-3"  #: a blur: noise never clips, so stderr carries no warnings
 SUMMARY = re.compile(

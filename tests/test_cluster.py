@@ -16,11 +16,11 @@ distributed = pytest.importorskip("distributed", reason="the Dask extra is not i
 
 from PIL import Image  # noqa: E402
 
-from convcli import batch  # noqa: E402
-from convcli.cluster import connect, version_problems  # noqa: E402
-from convcli.jobs import OutputOptions  # noqa: E402
+from convcli.filtering.pipeline import FilterOptions  # noqa: E402
 from convcli.kernels import resolve_chain  # noqa: E402
-from convcli.pipeline import FilterOptions  # noqa: E402
+from convcli.runs import batch  # noqa: E402
+from convcli.runs.cluster import connect, version_problems  # noqa: E402
+from convcli.runs.jobs import OutputOptions  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::DeprecationWarning")
 
@@ -84,7 +84,7 @@ def test_workers_run_this_convcli(client):
 def test_tiles_on_the_cluster_equal_tiles_on_threads(client, tmp_path):
     """The tiled graph gives the same pixels on the cluster as on local threads."""
     pytest.importorskip("tifffile")
-    from convcli.tiled import filter_tiled
+    from convcli.runs.tiled import filter_tiled
 
     image = np.random.default_rng(2).integers(0, 256, size=(50, 41, 3)).astype(np.uint8)
     np.save(tmp_path / "in.npy", image)

@@ -15,8 +15,8 @@ from pictures import REPOSITORY
 
 from convcli.cli import app
 from convcli.engine.modes import BORDER_ALIASES
+from convcli.images.limits import DEFAULT_MAX_PIXELS
 from convcli.kernels import library_names
-from convcli.limits import DEFAULT_MAX_PIXELS
 
 README = (REPOSITORY / "README.md").read_text(encoding="utf-8")
 CI_RUN = (REPOSITORY / ".ci" / "run").read_text(encoding="utf-8")

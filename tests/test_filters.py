@@ -11,7 +11,7 @@ import pytest
 
 from convcli import correlate
 from convcli.engine import convolve
-from convcli.filters import apply_chain, apply_kernel, default_full_range
+from convcli.filtering.filters import apply_chain, apply_kernel, default_full_range
 from convcli.kernels import CombinedKernel, Kernel, resolve_kernel
 
 RNG = np.random.default_rng(2024)

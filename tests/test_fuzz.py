@@ -3,7 +3,7 @@
 Five targets, each run for at least 2,000 examples in every test run and for 50,000 under
 ``pytest -m fuzz``:
 
-1. random bytes (also behind real file signatures) into ``convcli.imageio.read_picture``;
+1. random bytes (also behind real file signatures) into ``convcli.images.imageio.read_picture``;
 2. real images (PNG 8 and 16 bit, palette, JPEG, GIF, TIFF, BMP, WebP, NPY, text) with bytes
    flipped, set, inserted, deleted, duplicated or cut, into ``read_picture``;
 3. random text into the kernel parsers (``parse_grid``, ``parse_inline``, ``parse_vips_matrix``,
@@ -39,7 +39,7 @@ from PIL import Image
 
 from convcli.cli import app
 from convcli.errors import ConvcliError
-from convcli.imageio import read_picture
+from convcli.images.imageio import read_picture
 from convcli.kernels import (
     GENERATORS,
     MAX_KERNEL_SIDE,

@@ -23,12 +23,12 @@ import numpy as np
 import pytest
 from pictures import decode, error_line, golden, ramp, save, snapshot
 
-from convcli import batch
 from convcli.cli import batching
 from convcli.errors import ConvcliError
-from convcli.jobs import OutputOptions
+from convcli.filtering.pipeline import FilterOptions
 from convcli.kernels import resolve_chain
-from convcli.pipeline import FilterOptions
+from convcli.runs import batch
+from convcli.runs.jobs import OutputOptions
 
 # Python 3.12+ warns when forking a process that has threads; the worker tests fork on purpose,
 # exactly as ``convcli apply -j N`` does.

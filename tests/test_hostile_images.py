@@ -37,13 +37,13 @@ from pictures import (
 )
 from PIL import Image, ImageOps
 
-from convcli import batch
 from convcli.engine.modes import BORDERS
 from convcli.errors import ImageReadError
-from convcli.imageio import read_picture
-from convcli.jobs import OutputOptions
+from convcli.filtering.pipeline import FilterOptions
+from convcli.images.imageio import read_picture
 from convcli.kernels import resolve_chain, resolve_kernel
-from convcli.pipeline import FilterOptions
+from convcli.runs import batch
+from convcli.runs.jobs import OutputOptions
 
 #: Everything hostile must be over well within this many seconds.
 PROMPT = 5.0

@@ -1,4 +1,4 @@
-"""convcli.imageio: every pixel format read exactly, round trips through every output format,
+"""convcli.images.imageio: every pixel format read exactly, round trips through every output format,
 metadata (ICC profile, DPI, EXIF orientation) kept, and clear errors for what cannot be done."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from pictures import SAMPLES, bomb_png, decode_png, png16_bytes, ramp
 from PIL import Image, ImageCms, ImageOps
 
 from convcli.errors import ImageReadError, ImageWriteError, UsageError
-from convcli.imageio import decode_preview, encode_picture, output_format, read_picture
-from convcli.picture import Picture
+from convcli.images.imageio import decode_preview, encode_picture, output_format, read_picture
+from convcli.images.picture import Picture
 
 SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
@@ -496,7 +496,7 @@ def test_large_pictures_are_copied_out_of_pillow_band_by_band_exactly(monkeypatc
     """The banded copy that keeps memory down gives exactly np.asarray's samples."""
     from PIL import Image
 
-    import convcli.imageio as imageio
+    import convcli.images.imageio as imageio
 
     rng = np.random.default_rng(3)
     channels = len(mode)

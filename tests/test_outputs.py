@@ -1,5 +1,5 @@
-"""convcli.outputs: reading inputs and stdin, refusing to overwrite an input, and atomic writes
-that never leave a half-written file or a temporary behind."""
+"""convcli.images.outputs: reading inputs and stdin, refusing to overwrite an input, and atomic
+writes that never leave a half-written file or a temporary behind."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from pictures import snapshot
 
 from convcli.errors import ImageReadError, ImageWriteError, UsageError
-from convcli.outputs import atomic_write, check_output_target, read_input, write_output
+from convcli.images.outputs import atomic_write, check_output_target, read_input, write_output
 
 
 class Stream(io.BytesIO):

@@ -1,5 +1,6 @@
-"""convcli.pipeline: which channels the engine sees (colour, gray, chosen letters, premultiplied
-alpha), how unfiltered channels follow the same geometry, chains, repeats and overrides."""
+"""convcli.filtering.pipeline: which channels the engine sees (colour, gray, chosen letters,
+premultiplied alpha), how unfiltered channels follow the same geometry, chains, repeats and
+overrides."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ import numpy as np
 import pytest
 
 from convcli.errors import UsageError
-from convcli.filters import apply_chain, apply_kernel
+from convcli.filtering.filters import apply_chain, apply_kernel
+from convcli.filtering.pipeline import LUMA, FilterOptions, filter_picture, with_overrides
+from convcli.images.picture import Picture
 from convcli.kernels import resolve_chain, resolve_kernel
-from convcli.picture import Picture
-from convcli.pipeline import LUMA, FilterOptions, filter_picture, with_overrides
 
 RNG = np.random.default_rng(0)
 RGBA = RNG.integers(0, 256, (9, 11, 4)).astype(np.uint8)

@@ -6,10 +6,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from convcli.filtering.pipeline import FilterOptions, filter_picture, filter_picture_rounded
+from convcli.filtering.quantize import quantize
+from convcli.images.picture import Picture
 from convcli.kernels import Kernel
-from convcli.picture import Picture
-from convcli.pipeline import FilterOptions, filter_picture, filter_picture_rounded
-from convcli.quantize import quantize
 
 LAYOUTS = ["L", "LA", "RGB", "RGBA"]
 

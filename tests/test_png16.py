@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image
 
-from convcli import png16
 from convcli.errors import ImageReadError
-from convcli.png16 import is_wide_png, read_png16, write_png16
+from convcli.images import png16
+from convcli.images.png16 import is_wide_png, read_png16, write_png16
 
 LAYOUTS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
 COLOUR = {"L": 0, "RGB": 2, "LA": 4, "RGBA": 6}

@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image
 
-from convcli import pngwrite
-from convcli.png16 import read_png16, write_png16
-from convcli.pngwrite import write_png
+from convcli.images import pngwrite
+from convcli.images.png16 import read_png16, write_png16
+from convcli.images.pngwrite import write_png
 
 LAYOUTS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
 STRATEGIES = ["none", "sub", "up", "average", "paeth", "adaptive"]

@@ -1,5 +1,5 @@
-"""convcli.quantize and the job messages: float results become output samples by np.rint then
-clipping, depth conversions scale exactly, and clipping is counted (never silent)."""
+"""convcli.filtering.quantize and the job messages: float results become output samples by np.rint
+then clipping, depth conversions scale exactly, and clipping is counted (never silent)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import re
 import numpy as np
 import pytest
 
-from convcli.jobs import clipping_note, weight_sum_notes
+from convcli.filtering.pipeline import Filtered
+from convcli.filtering.quantize import Clipped, default_depth, quantize
+from convcli.images.picture import Picture
 from convcli.kernels import resolve_chain, resolve_kernel
-from convcli.picture import Picture
-from convcli.pipeline import Filtered
-from convcli.quantize import Clipped, default_depth, quantize
+from convcli.runs.jobs import clipping_note, weight_sum_notes
 
 
 def result_of(values, source_dtype=np.uint8, layout="L", filtered=None) -> Filtered:

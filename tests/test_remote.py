@@ -11,10 +11,10 @@ fsspec = pytest.importorskip("fsspec", reason="fsspec comes with the Dask extra"
 
 from PIL import Image  # noqa: E402
 
-from convcli import batch  # noqa: E402
-from convcli.jobs import OutputOptions  # noqa: E402
+from convcli.filtering.pipeline import FilterOptions  # noqa: E402
 from convcli.kernels import resolve_chain  # noqa: E402
-from convcli.pipeline import FilterOptions  # noqa: E402
+from convcli.runs import batch  # noqa: E402
+from convcli.runs.jobs import OutputOptions  # noqa: E402
 
 
 def png(seed: int) -> bytes:

@@ -10,15 +10,15 @@ import pytest
 pytest.importorskip("dask.array", reason="the Dask extra is not installed")
 tifffile = pytest.importorskip("tifffile", reason="the Dask extra is not installed")
 
-from convcli.kernels import Kernel, resolve_kernel  # noqa: E402
-from convcli.picture import Picture  # noqa: E402
-from convcli.pipeline import (  # noqa: E402
+from convcli.filtering.pipeline import (  # noqa: E402
     FilterOptions,
     filter_picture,
     filter_picture_rounded,
 )
-from convcli.quantize import quantize  # noqa: E402
-from convcli.tiled import filter_tiled  # noqa: E402
+from convcli.filtering.quantize import quantize  # noqa: E402
+from convcli.images.picture import Picture  # noqa: E402
+from convcli.kernels import Kernel, resolve_kernel  # noqa: E402
+from convcli.runs.tiled import filter_tiled  # noqa: E402
 
 BORDERS = ["reflect", "mirror", "nearest", "wrap", "constant"]
 
@@ -83,7 +83,7 @@ def test_chains_repeats_and_float_output_tile_exactly(tmp_path, image):
 
 def test_without_halos_the_seams_are_wrong(tmp_path, image, monkeypatch):
     """Negative control: with no overlap between tiles, only the seams differ."""
-    import convcli.tiled as tiled
+    import convcli.runs.tiled as tiled
 
     np.save(tmp_path / "in.npy", image)
     chain = [resolve_kernel("gaussian-7")]

@@ -1,5 +1,5 @@
-"""convcli.views: choosing a channel, cutting a region, fitting a terminal, and values written
-as csv, txt, json or npy that parse back exactly."""
+"""convcli.images.views: choosing a channel, cutting a region, fitting a terminal, and values
+written as csv, txt, json or npy that parse back exactly."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from convcli.errors import UsageError
-from convcli.picture import Picture
-from convcli.views import choose_channel, crop, encode_values, fitting_region
+from convcli.images.picture import Picture
+from convcli.images.views import choose_channel, crop, encode_values, fitting_region
 
 RGBA = Picture(np.arange(5 * 6 * 4, dtype=np.uint8).reshape(5, 6, 4), "RGBA")
 

@@ -16,7 +16,7 @@ _LAZY = {
     "Kernel": "convcli.kernels",
     "CombinedKernel": "convcli.kernels",
     "resolve_kernel": "convcli.kernels",
-    "apply_kernel": "convcli.filters",
+    "apply_kernel": "convcli.filtering.filters",
 }
 
 __all__ = ["__version__", *_LAZY]
@@ -24,7 +24,7 @@ __all__ = ["__version__", *_LAZY]
 if TYPE_CHECKING:
     from convcli.engine import convolve as convolve
     from convcli.engine import correlate as correlate
-    from convcli.filters import apply_kernel as apply_kernel
+    from convcli.filtering.filters import apply_kernel as apply_kernel
     from convcli.kernels import CombinedKernel as CombinedKernel
     from convcli.kernels import Kernel as Kernel
     from convcli.kernels import resolve_kernel as resolve_kernel

@@ -10,10 +10,10 @@ import typer
 from convcli.cli import options
 from convcli.cli.console import Settings as CliSettings
 from convcli.cli.console import note, reporting_errors, warn
-from convcli.limits import DEFAULT_MAX_PIXELS
+from convcli.images.limits import DEFAULT_MAX_PIXELS
 
 if TYPE_CHECKING:
-    from convcli.jobs import JobReport
+    from convcli.runs.jobs import JobReport
 
 ENGINE = "Engine"
 VALUES = "Output values"
@@ -354,16 +354,16 @@ def apply(
     if quiet:
         CliSettings.quiet = True
     with reporting_errors():
-        from convcli import jobs as job_settings
-        from convcli.batch import Naming, Settings
         from convcli.cli.batching import ClusterOptions, is_batch, read_paths, run_batch
         from convcli.cli.tiling import run_tiled
         from convcli.engine.modes import canonical_border
         from convcli.errors import UsageError
-        from convcli.imageio import Encoding
+        from convcli.filtering.pipeline import FilterOptions, with_overrides
+        from convcli.images.imageio import Encoding
+        from convcli.images.outputs import check_output_target, open_input, write_output
         from convcli.kernels import resolve_chain, source_files
-        from convcli.outputs import check_output_target, open_input, write_output
-        from convcli.pipeline import FilterOptions, with_overrides
+        from convcli.runs import jobs as job_settings
+        from convcli.runs.batch import Naming, Settings
 
         paths = list(inputs or [])
         if files_from is not None:
@@ -454,7 +454,7 @@ def apply(
 def _check_destination(input: str, output: str | None, as_array: bool) -> None:
     """Usage errors that need no image: where to write, and never over the input."""
     from convcli.errors import UsageError
-    from convcli.outputs import check_output_target
+    from convcli.images.outputs import check_output_target
 
     if as_array:
         if output is not None:

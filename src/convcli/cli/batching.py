@@ -28,7 +28,7 @@ from convcli.cli.console import EXIT_INTERRUPTED, err_console, one_line, warn
 from convcli.cli.console import Settings as CliSettings
 
 if TYPE_CHECKING:
-    from convcli.batch import Job, Naming, Result, Settings, Summary
+    from convcli.runs.batch import Job, Naming, Result, Settings, Summary
 
 EXIT_FAILED = 1
 
@@ -52,8 +52,8 @@ def is_batch(
 
 def read_paths(source: str, nul: bool) -> list[str]:
     """The paths listed by ``--files-from`` (a file, or - for stdin)."""
-    from convcli.batch import read_file_list
     from convcli.errors import UsageError
+    from convcli.runs.batch import read_file_list
 
     try:
         raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
@@ -75,9 +75,9 @@ def run_batch(
     cluster: ClusterOptions | None = None,
 ) -> int:
     """Plan and run the batch; returns the exit code (0, 1, or 130 when interrupted)."""
-    from convcli import batch
     from convcli.engine.strips import usable_cores
     from convcli.errors import UsageError
+    from convcli.runs import batch
 
     if "-" in paths:
         raise UsageError("- (stdin) is one image; with several inputs, give files or folders")
@@ -151,7 +151,7 @@ def _run(
     on_result: Callable[[Result], None],
     fail_fast: bool,
 ) -> Summary:
-    from convcli import batch
+    from convcli.runs import batch
 
     if workers == 1:
         return batch.run(jobs, settings, None, on_result=on_result, fail_fast=fail_fast)
@@ -201,8 +201,8 @@ def _run_on_cluster(
     fail_fast: bool,
 ) -> Summary:
     """The same loop on a Dask cluster, through its Executor: files travel in groups."""
-    from convcli import batch
-    from convcli.cluster import CLUSTER_FILES_PER_TASK, connect, executor, version_problems
+    from convcli.runs import batch
+    from convcli.runs.cluster import CLUSTER_FILES_PER_TASK, connect, executor, version_problems
 
     client = connect(cluster.address, cluster.scheduler_file)
     try:
@@ -224,8 +224,8 @@ def _run_on_cluster(
 
 
 def _image_suffixes() -> frozenset[str]:
-    from convcli.batch import readable_extensions
-    from convcli.imageio import ARRAY_FORMATS
+    from convcli.images.imageio import ARRAY_FORMATS
+    from convcli.runs.batch import readable_extensions
 
     return readable_extensions() | frozenset(ARRAY_FORMATS)
 

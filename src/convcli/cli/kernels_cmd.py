@@ -31,7 +31,7 @@ def list_kernels() -> None:
     [dim]$[/] CONVCLI_KERNEL_PATH=~/my-kernels convcli kernels list | grep user
     """
     with reporting_errors():
-        from convcli import render
+        from convcli.cli import render
         from convcli.kernels import generator_help, library_entries
 
         out_console.print(render.kernel_table(library_entries()))
@@ -60,7 +60,7 @@ def show_kernel(
     [dim]$[/] convcli kernels show gaussian:sigma=1.5
     """
     with reporting_errors():
-        from convcli import render
+        from convcli.cli import render
         from convcli.kernels import resolve_chain
 
         for index, kernel in enumerate(resolve_chain(spec)):

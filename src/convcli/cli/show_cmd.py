@@ -9,10 +9,10 @@ import typer
 
 from convcli.cli import options
 from convcli.cli.console import note, out_console, reporting_errors, warn
-from convcli.limits import DEFAULT_MAX_PIXELS
+from convcli.images.limits import DEFAULT_MAX_PIXELS
 
 if TYPE_CHECKING:
-    from convcli.picture import Picture
+    from convcli.images.picture import Picture
 
 
 def show(
@@ -64,8 +64,8 @@ def show(
     [dim]$[/] convcli show scan.png --format csv > values.csv
     """
     with reporting_errors():
-        from convcli.imageio import read_picture
-        from convcli.outputs import open_input
+        from convcli.images.imageio import read_picture
+        from convcli.images.outputs import open_input
 
         picture = read_picture(open_input(image, sys.stdin.buffer), image, max_pixels=max_pixels)
         for message in picture.notes:
@@ -76,7 +76,7 @@ def show(
             print_array(picture, channel=channel, region=region)
         else:
             if channel is not None:
-                from convcli.views import choose_channel
+                from convcli.images.views import choose_channel
 
                 choose_channel(picture, channel)  # a wrong letter is an error even here
             _print_summary(picture, image)
@@ -84,8 +84,8 @@ def show(
 
 def print_array(picture: Picture, *, channel: str | None, region: options.Region | None) -> None:
     """The heat-map matrix of one channel, cut to ``region`` or to what fits the terminal."""
-    from convcli import render
-    from convcli.views import choose_channel, crop, fitting_region
+    from convcli.cli import render
+    from convcli.images.views import choose_channel, crop, fitting_region
 
     index = choose_channel(picture, channel)
     values = picture.pixels[:, :, index]
@@ -112,8 +112,8 @@ def print_array(picture: Picture, *, channel: str | None, region: options.Region
 
 
 def _print_summary(picture: Picture, name: str) -> None:
-    from convcli import render
-    from convcli.imageio import decode_preview
+    from convcli.cli import render
+    from convcli.images.imageio import decode_preview
 
     out_console.print(name, style="bold", soft_wrap=True, markup=False)  # never wrapped
     out_console.print(render.summary(picture))
@@ -129,7 +129,7 @@ def _write_values(
     picture: Picture, channel: str | None, region: options.Region | None, fmt: str
 ) -> None:
     from convcli.errors import UsageError
-    from convcli.views import encode_values
+    from convcli.images.views import encode_values
 
     if fmt == "npy" and sys.stdout.isatty():
         raise UsageError("refusing to write .npy bytes to a terminal; redirect stdout")

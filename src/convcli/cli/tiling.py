@@ -8,8 +8,8 @@ from convcli.cli.console import note
 
 if TYPE_CHECKING:
     from convcli.cli.batching import ClusterOptions
+    from convcli.filtering.pipeline import FilterOptions
     from convcli.kernels import AnyKernel
-    from convcli.pipeline import FilterOptions
 
 
 def run_tiled(
@@ -21,14 +21,14 @@ def run_tiled(
     chunk: int,
     cluster: ClusterOptions | None,
 ) -> None:
-    from convcli.outputs import check_output_target
-    from convcli.tiled import filter_tiled, require_dask
+    from convcli.images.outputs import check_output_target
+    from convcli.runs.tiled import filter_tiled, require_dask
 
     require_dask()
     check_output_target(target, [source])
     client = None
     if cluster is not None:
-        from convcli.cluster import connect
+        from convcli.runs.cluster import connect
 
         client = connect(cluster.address, cluster.scheduler_file)
     try:

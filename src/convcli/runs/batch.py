@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from convcli import remote
 from convcli.errors import ConvcliError, UsageError
-from convcli.jobs import OutputOptions, filter_bytes
+from convcli.filtering.pipeline import FilterOptions
+from convcli.images import remote
+from convcli.images.limits import DEFAULT_MAX_PIXELS
+from convcli.images.outputs import atomic_write
 from convcli.kernels import AnyKernel
-from convcli.limits import DEFAULT_MAX_PIXELS
-from convcli.outputs import atomic_write
-from convcli.pipeline import FilterOptions
+from convcli.runs.jobs import OutputOptions, filter_bytes
 
 Status = Literal["written", "skipped", "failed"]
 

@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from convcli.picture import Picture
-from convcli.pipeline import Filtered
+from convcli.filtering.pipeline import Filtered
+from convcli.images.picture import Picture
 
 Depth = Literal["8", "16", "float"]
 DTYPES: dict[str, Any] = {"8": np.uint8, "16": np.uint16, "float": np.float32}

@@ -10,7 +10,7 @@ import os
 from typing import Any
 
 from convcli.errors import UsageError
-from convcli.tiled import require_dask
+from convcli.runs.tiled import require_dask
 
 #: Files per task on a cluster: Dask's per-task cost (about 2 ms) must not dominate.
 CLUSTER_FILES_PER_TASK = 64

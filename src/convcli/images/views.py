@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from convcli.errors import UsageError
-from convcli.picture import Picture
+from convcli.images.picture import Picture
 
 Box = tuple[int, int, int, int]  #: x, y, width, height
 

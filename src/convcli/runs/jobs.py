@@ -10,17 +10,17 @@ from pathlib import Path
 
 import numpy as np
 
-from convcli.imageio import Encoding, encode_parts, output_format, read_picture
-from convcli.kernels import AnyKernel, Kernel
-from convcli.limits import DEFAULT_MAX_PIXELS
-from convcli.picture import Picture
-from convcli.pipeline import (
+from convcli.filtering.pipeline import (
     FilterOptions,
     explain_chain,
     filter_picture,
     filter_picture_rounded,
 )
-from convcli.quantize import DTYPES, Clipped, Depth, default_depth, quantize
+from convcli.filtering.quantize import DTYPES, Clipped, Depth, default_depth, quantize
+from convcli.images.imageio import Encoding, encode_parts, output_format, read_picture
+from convcli.images.limits import DEFAULT_MAX_PIXELS
+from convcli.images.picture import Picture
+from convcli.kernels import AnyKernel, Kernel
 
 #: Formats whose samples are the raw float results by default.
 ARRAY_OUTPUTS = frozenset({"NPY", "TXT", "CSV"})

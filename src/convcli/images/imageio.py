@@ -22,8 +22,8 @@ import numpy as np
 import numpy.typing as npt
 
 from convcli.errors import ImageReadError, ImageWriteError, UsageError
-from convcli.limits import DEFAULT_MAX_PIXELS
-from convcli.picture import LAYOUTS, Picture
+from convcli.images.limits import DEFAULT_MAX_PIXELS
+from convcli.images.picture import LAYOUTS, Picture
 
 ARRAY_FORMATS = {".npy": "NPY", ".txt": "TXT", ".csv": "CSV"}
 _NPY_MAGIC = b"\x93NUMPY"
@@ -35,7 +35,7 @@ def read_picture(
 ) -> Picture:
     """Decode ``source``: the bytes of a file called ``name`` (stdin when ``name`` is "-"), or
     the file itself, which Pillow then reads as it decodes (no copy of the file in memory)."""
-    from convcli import png16
+    from convcli.images import png16
 
     head = source[:64] if isinstance(source, bytes) else _head(source, name)
     if not head:
@@ -149,7 +149,7 @@ def decode_preview(picture: Picture, columns: int, rows: int) -> npt.NDArray[np.
 def _read_with_pillow(source: bytes | Path, head: bytes, name: str, max_pixels: int) -> Picture:
     from PIL import Image, UnidentifiedImageError
 
-    from convcli import png16
+    from convcli.images import png16
 
     if isinstance(source, bytes) and png16.is_wide_png(head):
         data = source
@@ -378,7 +378,7 @@ def _encode_with_pillow(
 ) -> tuple[list[bytes], list[str]]:
     from PIL import Image
 
-    from convcli import pngwrite
+    from convcli.images import pngwrite
 
     notes: list[str] = []
     picture = _fit_format(picture, fmt, name, notes)

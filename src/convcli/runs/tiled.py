@@ -27,8 +27,8 @@ import numpy.typing as npt
 from convcli.engine.borders import source_indices
 from convcli.engine.modes import canonical_border
 from convcli.errors import ImageReadError, ImageWriteError, UsageError
+from convcli.filtering.pipeline import FilterOptions
 from convcli.kernels import AnyKernel, Kernel
-from convcli.pipeline import FilterOptions
 
 #: Formats read lazily, and written band by band.
 TILED_INPUTS = (".tif", ".tiff", ".zarr", ".npy")

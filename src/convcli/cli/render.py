@@ -16,9 +16,9 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
+from convcli.images.picture import Picture
+from convcli.images.views import short_number
 from convcli.kernels import AnyKernel, Kernel, LibraryEntry
-from convcli.picture import Picture
-from convcli.views import short_number
 
 #: A perceptually ordered map (viridis anchors) for heat maps of values.
 _HEAT = np.array(

@@ -12,7 +12,7 @@ and ``t - 2``, so step ``t`` handles a whole diagonal at once, each row with its
 buffer padded with one zero column on the left, a diagonal is a plain slice with step ``width``
 of the flat pixel array, so no gathering or copying of the image is needed.
 
-Encoding is convcli.pngwrite's, which handles 8 and 16 bits alike; ``write_png16`` remains as
+Encoding is convcli.images.pngwrite's, which handles 8 and 16 bits alike; ``write_png16`` remains as
 the 16-bit entry point.
 """
 
@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from convcli.errors import ImageReadError
-from convcli.pngwrite import write_png
+from convcli.images.pngwrite import write_png
 
 __all__ = ["Png16", "is_wide_png", "read_png16", "write_png16"]
 
@@ -150,7 +150,7 @@ def write_png16(
     compress_level: int = 6,
 ) -> bytes:
     """Encode (H, W, C) uint16 pixels as a 16-bit PNG with the colour type for ``layout``
-    ("L", "LA", "RGB", "RGBA"), through convcli.pngwrite (adaptive filters, parallel deflate).
+    ("L", "LA", "RGB", "RGBA"), through images.pngwrite (adaptive filters, parallel deflate).
     This only insists on 16 bits; ``compress_level`` -1 is zlib's default, 6."""
     if layout not in _COLOUR_TYPES:
         raise ValueError(f"layout must be one of L, LA, RGB, RGBA, not {layout!r}")

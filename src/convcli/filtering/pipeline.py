@@ -17,9 +17,9 @@ from convcli.engine import convolve as convolve_weights
 from convcli.engine import correlate as correlate_weights
 from convcli.engine import explain, filter_rounded
 from convcli.errors import UsageError
-from convcli.filters import apply_kernel
+from convcli.filtering.filters import apply_kernel
+from convcli.images.picture import Picture
 from convcli.kernels import AnyKernel, Kernel
-from convcli.picture import Picture
 
 #: ITU-R BT.601 luma weights, as Pillow's convert("L") uses.
 LUMA = (0.299, 0.587, 0.114)
