@@ -26,7 +26,7 @@ from convcli.kernels import (
 )
 from convcli.kernels.files import load_kernel_file
 
-REPOSITORY = Path(__file__).resolve().parents[1]
+REPOSITORY = Path(__file__).resolve().parents[2]
 BUILTIN_FILES = sorted((REPOSITORY / "kernels").glob("*.yaml"))
 BUILTIN_NAMES = [path.stem for path in BUILTIN_FILES]
 
