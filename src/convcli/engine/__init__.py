@@ -1,11 +1,24 @@
-"""The convolution engine: pure NumPy arrays in, float arrays out; no files, no terminals.
+"""The convolution engine: pure NumPy arrays in, float arrays or samples out; no files, no
+terminals.
 
 Strategies (direct, separable, FFT) sit behind :func:`correlate` and :func:`convolve`; a cost
-model picks one (``method="auto"``) and :func:`explain` says which and why.
+model picks one (``method="auto"``) and :func:`explain` says which and why. On integer samples
+every strategy sums the kernel's whole-number form exactly, and :mod:`convcli.engine.samples`
+holds the one rule that turns those sums into output samples.
 """
 
-from convcli.engine.api import Rounded, convolve, correlate, explain, filter_rounded
+from convcli.engine.api import (
+    EngineOptions,
+    Rounded,
+    convolve,
+    correlate,
+    explain,
+    plan_for,
+    respond,
+    round_samples,
+)
 from convcli.engine.plan import METHODS, Plan
+from convcli.engine.samples import Finish
 from convcli.modes import BORDER_ALIASES, BORDERS, PADDINGS, Border, Padding, canonical_border
 
 __all__ = [
@@ -14,6 +27,8 @@ __all__ = [
     "METHODS",
     "PADDINGS",
     "Border",
+    "EngineOptions",
+    "Finish",
     "Padding",
     "Plan",
     "Rounded",
@@ -21,5 +36,7 @@ __all__ = [
     "convolve",
     "correlate",
     "explain",
-    "filter_rounded",
+    "plan_for",
+    "respond",
+    "round_samples",
 ]
