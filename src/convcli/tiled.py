@@ -141,13 +141,12 @@ def filter_tiled(
     full_range = float(np.iinfo(image.dtype).max) if image.dtype.kind in "ui" else 1.0
     result = array
     steps = [kernel for _ in range(options.repeat) for kernel in chain]
-    unit = 1.0
+    carried = False
     for index, kernel in enumerate(steps):
         last = index == len(steps) - 1
         assert isinstance(kernel, Kernel)  # checked above
-        result = _step(result, kernel, options, full_range, out_dtype if last else None, unit)
-        if image.dtype.kind in "ui":
-            unit = carried_unit(full_range)  # the next step reads fixed point, as in memory
+        result = _step(result, kernel, options, full_range, out_dtype if last else None, carried)
+        carried = image.dtype.kind in "ui"  # the next step reads fixed point, as in memory
     if not steps:
         result = result.astype(out_dtype)
     if image.ndim == 2:
@@ -193,7 +192,7 @@ def _step(
     options: FilterOptions,
     full_range: float,
     out_dtype: np.dtype[Any] | None,
-    unit: float,
+    carried: bool,
 ) -> Any:
     """One kernel over the whole lazy array: a map_overlap with the kernel's reach as halo.
 
@@ -208,6 +207,7 @@ def _step(
     shape = array.shape
     exact = array.dtype.kind in "biu"
     dtype = out_dtype or np.dtype(np.int32 if exact else np.float32)
+    unit = carried_unit(full_range) if carried else 1.0
     fill = options.fill / unit  # in the samples' own units
 
     def block(values: npt.NDArray[Any], block_info: dict[Any, Any] | None = None) -> Any:
@@ -230,7 +230,7 @@ def _step(
                 border,
                 fill,
             )
-        return _filter_block(extended, kernel, options, full_range, out_dtype, unit)
+        return _filter_block(extended, kernel, options, full_range, out_dtype, carried)
 
     return array.map_overlap(
         block,
@@ -298,13 +298,15 @@ def _filter_block(
     options: FilterOptions,
     full_range: float,
     out_dtype: np.dtype[Any] | None,
-    unit: float,
+    carried: bool,
 ) -> npt.NDArray[Any]:
     """The block's core, computed by the very functions the in-memory path calls (with valid
     padding on the extended block), so every seam holds the in-memory pixels."""
     engine = replace(options.engine, padding="valid", stride=1, threads=1)
-    magnitude = EXACT_SAMPLE_LIMIT if unit != 1 else None
-    samples = Samples(extended, unit, magnitude)
+    if carried:
+        samples = Samples(extended, carried_unit(full_range), EXACT_SAMPLE_LIMIT)
+    else:
+        samples = Samples(extended)
     values = kernel_values(samples, kernel, engine, options.convolve, full_range)
     if out_dtype is None:
         return carry(values, full_range).values if samples.exact else values
