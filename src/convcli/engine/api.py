@@ -250,23 +250,20 @@ def _to_float(request: Request, plan: Plan, dtype: np.dtype[Any]) -> npt.NDArray
 
 
 def sample_limbs(request: Request, count: int) -> list[Request]:
-    """The request's samples as ``count`` 8-bit limbs, lowest first (the top one signed):
-    ``sample = sum_a limb_a << 8a``, the fill value split alike."""
+    """The request's samples as ``count`` 8-bit limbs, lowest first (the top one keeps the
+    sign): ``sample = sum_a limb_a << 8a``, the fill value split alike."""
     if count == 1:
         return [request]
-    wide = request.image.astype(np.int64)
-    fill = int(request.fill)
+    image, fill = request.image, int(request.fill)
+    mask = (1 << LIMB_BITS) - 1
     limbs = []
     for number in range(count):
         shift = number * LIMB_BITS
-        top = number == count - 1
-        if top:
-            values, part = wide >> shift, fill >> shift
+        if number == count - 1:  # >> floors, for negative samples too
+            values, part = image >> shift, fill >> shift
         else:
-            mask = (1 << LIMB_BITS) - 1
-            values, part = (wide >> shift) & mask, (fill >> shift) & mask
-        dtype = np.int16 if top and not request.non_negative else np.uint16
-        limbs.append(replace(request, image=values.astype(dtype), fill=float(part)))
+            values, part = (image >> shift) & mask, (fill >> shift) & mask
+        limbs.append(replace(request, image=values, fill=float(part)))
     return limbs
 
 
@@ -310,14 +307,24 @@ def _execute(request: Request, plan: Plan, sink: Sink) -> None:
         if len(readers) == 1:
             sink(first, last, compute(readers[0], first, last))
             return
-        total = buffers("total", (last - first, cols.length, channels), np.dtype(np.int64))
+        shape = (last - first, cols.length, channels)
+        if len(readers) == 2:
+            # Two exact float64 parts: one IEEE addition rounds their sum correctly, to the
+            # very float64(S) that int64 arithmetic would give.
+            total = buffers("total", shape)
+            np.copyto(total, compute(readers[0], first, last))
+            high = compute(readers[1], first, last)
+            np.add(total, np.ldexp(high, LIMB_BITS), out=total)
+            sink(first, last, total)
+            return
+        wide = buffers("total", shape, np.dtype(np.int64))
         for number, reader in enumerate(readers):
             part = compute(reader, first, last).astype(np.int64)
-            if number == 0:
-                total[...] = part
-            else:  # each limb's sums are exact: shift and add them in integers
+            if number:  # each limb's sums are exact: shift and add them in integers
                 np.left_shift(part, number * LIMB_BITS, out=part)
-                total += part
-        sink(first, last, total)
+                wide += part
+            else:
+                wide[...] = part
+        sink(first, last, wide)
 
     run_bands(request, plan.band, plan.threads, work)

@@ -11,9 +11,10 @@ floats only (no BLAS, no reductions whose order varies), so it is the same on ev
    the form is the sum of the integer outer products, so separable passes stay exact.
 3. Any other kernel is written in fixed point as a whole.
 
-Forms 2 and 3 round each weight to a relative precision of about 2^-22 (fixed point with
-``TERM_BITS`` / ``MATRIX_BITS`` bits for the sum of magnitudes): far below what 8- and 16-bit
-samples can show, and the price of making every strategy's sum the same integer.
+Forms 2 and 3 round each weight in fixed point: ``MATRIX_BITS`` bits for the sum of |weight|
+of a matrix, ``TERM_BITS`` for sums of outer products (21 bits a factor), with rounding that
+keeps the kernel's gain. It moves 8-bit results by about 1e-5 of a step, 16-bit ones by a few
+hundredths at most: the price of making every strategy's sum the same integer.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ import numpy as np
 import numpy.typing as npt
 
 #: Sum of |weight| of the whole-number form of a full matrix: with 8-bit sample limbs a sum
-#: stays below 2^42, where a float64 FFT is provably within 0.5 of it.
+#: stays below 2^42, where a float64 FFT is provably well within 0.5 of it.
 MATRIX_BITS = 34
 #: The same bound for sums of outer products: with 8-bit sample limbs, separable and direct
-#: sums stay below 2^52, where float64 adds whole numbers exactly.
-TERM_BITS = 44
+#: sums stay below 2^50, where float64 adds whole numbers exactly (and the sums of 2^20-bounded
+#: carried samples below 2^62, within int64).
+TERM_BITS = 42
 #: At most this many rank-1 terms are looked for.
 MAX_TERMS = 3
 #: A split into rank-1 terms is accepted when it leaves at most this fraction of the largest weight.
@@ -80,7 +82,7 @@ def integer_form(kernel: npt.NDArray[np.float64]) -> IntegerForm:
         return IntegerForm(matrix, factor, [factors] if factors else [], exact=True)
     terms = rank_one_terms(kernel)
     if terms:
-        return _fixed_point_terms(terms)
+        return _fixed_point_terms(terms, TERM_BITS)
     return _fixed_point_matrix(kernel)
 
 
@@ -146,15 +148,15 @@ def _small_integers(
     return None
 
 
-def _fixed_point_terms(terms: list[Term]) -> IntegerForm:
+def _fixed_point_terms(terms: list[Term], bits: int) -> IntegerForm:
     """Each factor in fixed point, with one common power-of-two factor for the whole sum."""
     sizes = [math.fsum(abs(v) for v in t.column) * math.fsum(abs(v) for v in t.row) for t in terms]
     # Column factors carry about half the bits; rows carry the rest and the common exponent.
     total = math.fsum(sizes)
-    shift = TERM_BITS - 1 - _ceil_log2(total)
+    shift = bits - 1 - _ceil_log2(total)
     whole_terms = []
     for term in terms:
-        column_bits = TERM_BITS // 2 - _ceil_log2(math.fsum(abs(v) for v in term.column))
+        column_bits = bits // 2 - _ceil_log2(math.fsum(abs(v) for v in term.column))
         column = _rint_scaled(term.column, column_bits)
         row = _rint_scaled(term.row, shift - column_bits)
         whole_terms.append(Term(column, row))

@@ -30,9 +30,13 @@ class Finish:
     depth: float = 1.0
 
 
-def values(response: npt.NDArray[Any], finish: Finish) -> npt.NDArray[np.float64]:
-    """``(response * scale + offset) * depth`` in float64, before rounding (a new array)."""
-    result = np.asarray(response, dtype=np.float64).copy()
+def values(
+    response: npt.NDArray[Any], finish: Finish, *, in_place: bool = False
+) -> npt.NDArray[np.float64]:
+    """``(response * scale + offset) * depth`` in float64, before rounding: a new array, or
+    ``response`` itself when it is float64 and may be overwritten."""
+    own = in_place and response.dtype == np.float64
+    result = response if own else np.asarray(response, dtype=np.float64).copy()
     if finish.scale != 1:
         np.multiply(result, finish.scale, out=result)
     if finish.offset != 0:
@@ -56,10 +60,16 @@ class Clipping:
 
 
 def to_samples(
-    response: npt.NDArray[Any], finish: Finish, out: npt.NDArray[Any], clipping: Clipping
+    response: npt.NDArray[Any],
+    finish: Finish,
+    out: npt.NDArray[Any],
+    clipping: Clipping,
+    *,
+    in_place: bool = False,
 ) -> None:
-    """Write ``response`` into the integer array ``out`` by the rule, counting clipped values."""
-    rounded = values(response, finish)
+    """Write ``response`` into the integer array ``out`` by the rule, counting clipped values
+    (``in_place``: ``response`` may be overwritten)."""
+    rounded = values(response, finish, in_place=in_place)
     np.rint(rounded, out=rounded)
     clip_into(rounded, out, clipping)
 
@@ -84,12 +94,13 @@ def sums_to_samples(
         if shift:
             clip_into(_halve_rounding_to_even(sums, shift), out, clipping)
             return
-    to_samples(response_of(sums, factor), finish, out, clipping)
+    to_samples(response_of(sums, factor), finish, out, clipping, in_place=True)
 
 
 def response_of(sums: npt.NDArray[Any], factor: float) -> npt.NDArray[np.float64]:
-    """``float64(S) * factor``: the response, one rounding from the exact sum."""
-    result = sums.astype(np.float64)
+    """``float64(S) * factor``: the response, one rounding from the exact sum (float64 sums,
+    a band's scratch buffer, are scaled where they are)."""
+    result = sums if sums.dtype == np.float64 else sums.astype(np.float64)
     if factor != 1:
         np.multiply(result, factor, out=result)
     return result
