@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from convcli.engine import correlate, explain, filter_rounded
+from convcli.engine import Finish, correlate, explain, round_samples
 
 HEIGHT, WIDTH = 2160, 3840
 SLOW_SECONDS = 2.0  # a peer slower than this is timed once
@@ -47,6 +47,11 @@ def kernels() -> dict[str, np.ndarray]:
     rng = np.random.default_rng(7)
     binomial = np.array([1, 4, 6, 4, 1], dtype=float)
     g31 = np.exp(-((np.arange(31) - 15) ** 2) / (2 * 5.0**2))
+    g19 = np.exp(-((np.arange(19) - 9) ** 2) / (2 * 3.0**2))
+    g19 = np.outer(g19, g19) / np.outer(g19, g19).sum()
+    g9 = np.exp(-((np.arange(9) - 4) ** 2) / (2 * 1.5**2))
+    unsharp = -1.2 * np.outer(g9, g9) / np.outer(g9, g9).sum()
+    unsharp[4, 4] += 2.2
     return {
         "sharpen 3×3": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=float),
         "Sobel-x 3×3": np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=float),
@@ -54,6 +59,9 @@ def kernels() -> dict[str, np.ndarray]:
         "box 15×15": np.ones((15, 15)) / 225,
         "Gaussian 31×31": np.outer(g31, g31) / np.outer(g31, g31).sum(),
         "random 31×31": rng.random((31, 31)) / 480,
+        "Gaussian σ=3 19×19": g19,
+        "unsharp σ=1.5 9×9": unsharp,
+        "random 7×7": rng.normal(size=(7, 7)) / 12,
     }
 
 
@@ -139,7 +147,10 @@ def main() -> None:
         print("|" + "---|" * len(header))
         ratios: dict[str, list[float]] = {name: [] for name in others}
         for kernel_name, kernel in kernels().items():
-            ours = partial(filter_rounded if rounded else correlate, image, kernel)
+            if rounded:
+                ours = partial(round_samples, image, kernel, Finish(), np.uint8)
+            else:
+                ours = partial(correlate, image, kernel)
 
             ours_ms = median_ms(ours, args.runs)
             plan = explain(image, kernel)

@@ -10,7 +10,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from naive import assert_close, naive_convolve, naive_correlate
 
-from convcli.engine import BORDERS, PADDINGS, convolve, correlate, explain, filter_rounded
+from convcli.engine import (
+    BORDERS,
+    PADDINGS,
+    EngineOptions,
+    Finish,
+    convolve,
+    correlate,
+    explain,
+    respond,
+    round_samples,
+)
+from convcli.engine.samples import Clipping, to_samples
 from convcli.errors import EngineArgumentError
 
 METHODS = ("direct", "separable", "fft")
@@ -111,10 +122,11 @@ def test_threads_and_band_sizes_never_change_a_result():
     offset=st.sampled_from([0.0, 0.5, 128.0, -20.0]),
     wide=st.booleans(),
 )
-def test_rounded_output_equals_the_float_result_rounded(
+def test_rounded_output_is_the_rule_applied_to_the_response(
     data, method, border, padding, stride, scale, offset, wide
 ):
-    """filter_rounded gives exactly rint(clip(result * scale + offset)) of the float path."""
+    """round_samples gives exactly the rounding rule applied to respond's float64 response,
+    and counts what clipping changed."""
     dtype = np.uint16 if wide else np.uint8
     top = int(np.iinfo(dtype).max)
     height = data.draw(st.integers(4, 12))
@@ -126,13 +138,91 @@ def test_rounded_output_equals_the_float_result_rounded(
         weights = rng.integers(-3, 4, size=shape).astype(float)
     else:
         weights = rng.normal(size=shape)
-    options = {"border": border, "padding": padding, "stride": stride, "method": method}
-    rounded = filter_rounded(image, weights, scale=scale, offset=offset, dtype=dtype, **options)
-    values = correlate(image, weights, **options) * np.float32(scale) + np.float32(offset)
-    expected = np.rint(values.astype(np.float64))
-    assert np.array_equal(rounded.pixels, np.clip(expected, 0, top).astype(dtype))
-    assert rounded.clipped_low == np.count_nonzero(expected < 0)
-    assert rounded.clipped_high == np.count_nonzero(expected > top)
+    options = EngineOptions(border=border, padding=padding, stride=stride, method=method)
+    finish = Finish(scale=scale, offset=offset)
+    try:
+        rounded = round_samples(image, weights, finish, dtype, options)
+    except EngineArgumentError as error:
+        assert method == "separable" and "rank-1" in str(error)
+        return
+    response = respond(image, weights, EngineOptions(border=border, padding=padding, stride=stride))
+    expected = np.empty(response.shape, dtype=dtype)
+    clipping = Clipping()
+    to_samples(response, finish, expected, clipping)
+    assert np.array_equal(rounded.pixels, expected)
+    values = np.rint(response * scale + offset)
+    assert rounded.clipped_low == clipping.low == np.count_nonzero(values < 0)
+    assert rounded.clipped_high == clipping.high == np.count_nonzero(values > top)
+
+
+def _gaussian(sigma: float) -> np.ndarray:
+    radius = int(3 * sigma + 0.5)
+    taps = np.exp(-(np.arange(-radius, radius + 1) ** 2) / (2 * sigma**2))
+    return np.outer(taps, taps) / taps.sum() ** 2
+
+
+def _unsharp(sigma: float, amount: float) -> np.ndarray:
+    kernel = -amount * _gaussian(sigma)
+    kernel[kernel.shape[0] // 2, kernel.shape[1] // 2] += 1 + amount
+    return kernel
+
+
+FLOAT_KERNELS = {
+    "gaussian-sigma-3": _gaussian(3.0),
+    "unsharp": _unsharp(1.5, 1.2),
+    "random-7x7": np.random.default_rng(7).normal(size=(7, 7)) / 12,
+}
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+@pytest.mark.parametrize("border", BORDERS)
+@pytest.mark.parametrize("kernel", FLOAT_KERNELS, ids=list(FLOAT_KERNELS))
+def test_every_method_writes_the_same_samples_for_float_weights(kernel, border, dtype):
+    """auto, direct, separable (where the kernel splits) and fft give identical bytes: each
+    sums the kernel's whole-number form exactly, then one rule rounds."""
+    top = int(np.iinfo(dtype).max)
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, top + 1, size=(70, 61, 3)).astype(dtype)
+    image[10:40, 5:50] = top  # flat areas and sharp edges, where rounding is tested hardest
+    results = {}
+    for method in ("auto", *METHODS):
+        options = EngineOptions(border=border, fill=7, method=method)
+        try:
+            results[method] = round_samples(image, FLOAT_KERNELS[kernel], Finish(), dtype, options)
+        except EngineArgumentError:
+            assert method == "separable" and kernel == "random-7x7"
+    first = results["direct"].pixels
+    for method, result in results.items():
+        assert np.array_equal(result.pixels, first), method
+    reference = naive_correlate(
+        image.astype(np.float64), FLOAT_KERNELS[kernel], border=border, fill=7
+    )
+    # The whole-number form is the kernel to about 2^-22 of its weight: off by one at most.
+    assert np.abs(first - np.clip(np.rint(reference), 0, top)).max() <= 1
+
+
+def test_the_negative_control_shows_float_arithmetic_would_disagree():
+    """Without the whole-number form, float32 direct sums and FFT sums round apart: the
+    sameness above is the rule's doing, not the test's blindness."""
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 256, size=(200, 200, 3)).astype(np.float32)
+    kernel = FLOAT_KERNELS["gaussian-sigma-3"]
+    via_direct = np.rint(correlate(image, kernel, method="direct"))
+    via_fft = np.rint(correlate(image, kernel, method="fft"))
+    assert np.count_nonzero(via_direct != via_fft) > 0
+
+
+def test_separable_refuses_a_kernel_that_does_not_split():
+    """A full-rank float kernel has no exact rank-1 form: asking for separable says so."""
+    image = np.zeros((20, 20), dtype=np.uint8)
+    with pytest.raises(EngineArgumentError, match="rank-1"):
+        round_samples(
+            image,
+            FLOAT_KERNELS["random-7x7"],
+            Finish(),
+            np.uint8,
+            EngineOptions(method="separable"),
+        )
 
 
 # --- the planner ------------------------------------------------------------------------------

@@ -90,7 +90,7 @@ def test_without_halos_the_seams_are_wrong(tmp_path, image, monkeypatch):
     expected = in_memory(image, chain, FilterOptions(), "8")
     real_step = tiled._step
 
-    def no_halo(array, kernel, options, full_range, out_dtype):
+    def no_halo(array, kernel, options, full_range, out_dtype, carried):
         import dask.array as da
 
         def block(values):
@@ -100,6 +100,7 @@ def test_without_halos_the_seams_are_wrong(tmp_path, image, monkeypatch):
                 options,
                 full_range,
                 out_dtype,
+                carried,
             )
 
         return da.map_blocks(block, array, dtype=out_dtype)

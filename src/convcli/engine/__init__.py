@@ -1,7 +1,10 @@
-"""The convolution engine: pure NumPy arrays in, float arrays out; no files, no terminals.
+"""The convolution engine: pure NumPy arrays in, float arrays or samples out; no files, no
+terminals.
 
 Strategies (direct, separable, FFT) sit behind :func:`correlate` and :func:`convolve`; a cost
-model picks one (``method="auto"``) and :func:`explain` says which and why.
+model picks one (``method="auto"``) and :func:`explain` says which and why. On integer samples
+every strategy sums the kernel's whole-number form exactly, and :mod:`convcli.engine.samples`
+holds the one rule that turns those sums into output samples.
 
 The border and padding names (:mod:`convcli.engine.modes`) need no NumPy, and the command line
 checks options with them before any array exists, so the NumPy parts load on first use.
@@ -22,15 +25,29 @@ from convcli.engine.modes import (
 )
 
 if TYPE_CHECKING:
-    from convcli.engine.api import Rounded, convolve, correlate, explain, filter_rounded
+    from convcli.engine.api import (
+        EngineOptions,
+        Rounded,
+        convolve,
+        correlate,
+        explain,
+        plan_for,
+        respond,
+        round_samples,
+    )
     from convcli.engine.plan import METHODS, Plan
+    from convcli.engine.samples import Finish
 
 _LAZY = {
+    "EngineOptions": "convcli.engine.api",
     "Rounded": "convcli.engine.api",
     "convolve": "convcli.engine.api",
     "correlate": "convcli.engine.api",
     "explain": "convcli.engine.api",
-    "filter_rounded": "convcli.engine.api",
+    "plan_for": "convcli.engine.api",
+    "respond": "convcli.engine.api",
+    "round_samples": "convcli.engine.api",
+    "Finish": "convcli.engine.samples",
     "METHODS": "convcli.engine.plan",
     "Plan": "convcli.engine.plan",
 }
@@ -41,6 +58,8 @@ __all__ = [
     "METHODS",
     "PADDINGS",
     "Border",
+    "EngineOptions",
+    "Finish",
     "Padding",
     "Plan",
     "Rounded",
@@ -48,7 +67,9 @@ __all__ = [
     "convolve",
     "correlate",
     "explain",
-    "filter_rounded",
+    "plan_for",
+    "respond",
+    "round_samples",
 ]
 
 

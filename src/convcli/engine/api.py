@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -11,9 +11,25 @@ import numpy.typing as npt
 
 from convcli.engine import direct, fft, separable
 from convcli.engine.plan import Plan, make_plan
-from convcli.engine.request import IntOrPair, Request, build_request
+from convcli.engine.request import LIMB_BITS, IntOrPair, Request, build_request
+from convcli.engine.samples import Clipping, Finish, response_of, sums_to_samples
 from convcli.engine.strips import Scratch, StripReader, run_bands
 from convcli.errors import EngineArgumentError
+
+Sink = Callable[[int, int, npt.NDArray[Any]], None]
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """How the engine runs one kernel, as :func:`correlate` takes them (see its docstring)."""
+
+    border: str = "reflect"
+    fill: float = 0.0
+    padding: str = "same"
+    stride: IntOrPair = 1
+    dilation: IntOrPair = 1
+    method: str = "auto"
+    threads: int | None = None
 
 
 def correlate(
@@ -27,6 +43,7 @@ def correlate(
     dilation: IntOrPair = 1,
     method: str = "auto",
     threads: int | None = None,
+    magnitude: int | None = None,
 ) -> npt.NDArray[np.floating]:
     """Apply ``weights`` to ``image`` as written (a stencil, as OpenCV ``filter2D`` does).
 
@@ -54,11 +71,15 @@ def correlate(
     dilation
         Space the taps this many samples apart (an int, or one per axis).
     method
-        ``auto`` (a cost model picks), ``direct``, ``separable`` or ``fft``. All give the same
-        result up to floating-point rounding; integer kernels on integer images are exact.
+        ``auto`` (a cost model picks), ``direct``, ``separable`` or ``fft``. On integer samples
+        of up to 16 bits all give the same result to the last bit: each sums the kernel's
+        whole-number form (``forms.integer_form``) exactly. Float images agree up to rounding.
     threads
         Threads to share the work (default: every usable core for large jobs, 1 for small ones;
         the ``CONVCLI_THREADS`` environment variable overrides the default).
+    magnitude
+        For wider integer images: no |sample| exceeds this (at most 2**20), so the exact sums
+        apply to them too.
 
     Returns
     -------
@@ -75,17 +96,9 @@ def correlate(
     >>> correlate([0, 0, 1, 0, 0], [1, 2, 3], border="constant")
     array([0., 3., 2., 1., 0.], dtype=float32)
     """
-    request = build_request(
-        image,
-        weights,
-        turned=False,
-        border=border,
-        fill=fill,
-        padding=padding,
-        stride=stride,
-        dilation=dilation,
-    )
-    return _to_float(request, make_plan(request, method, threads))
+    options = EngineOptions(border, fill, padding, stride, dilation, method, threads)
+    request = _request(image, weights, options, turned=False, magnitude=magnitude)
+    return _to_float(request, make_plan(request, method, threads), request.result_dtype)
 
 
 def convolve(
@@ -99,6 +112,7 @@ def convolve(
     dilation: IntOrPair = 1,
     method: str = "auto",
     threads: int | None = None,
+    magnitude: int | None = None,
 ) -> npt.NDArray[np.floating]:
     """The true convolution: ``weights`` turned 180°, as scipy.ndimage.convolve and np.convolve.
 
@@ -110,17 +124,9 @@ def convolve(
     >>> convolve([0, 0, 1, 0, 0], [1, 2, 3], border="constant")
     array([0., 1., 2., 3., 0.], dtype=float32)
     """
-    request = build_request(
-        image,
-        weights,
-        turned=True,
-        border=border,
-        fill=fill,
-        padding=padding,
-        stride=stride,
-        dilation=dilation,
-    )
-    return _to_float(request, make_plan(request, method, threads))
+    options = EngineOptions(border, fill, padding, stride, dilation, method, threads)
+    request = _request(image, weights, options, turned=True, magnitude=magnitude)
+    return _to_float(request, make_plan(request, method, threads), request.result_dtype)
 
 
 @dataclass(frozen=True)
@@ -132,51 +138,63 @@ class Rounded:
     clipped_high: int
 
 
-def filter_rounded(
+def respond(
     image: npt.ArrayLike,
     weights: npt.ArrayLike,
+    options: EngineOptions = EngineOptions(),
     *,
     turned: bool = False,
-    scale: float = 1.0,
-    offset: float = 0.0,
-    dtype: npt.DTypeLike = np.uint8,
-    factor: float = 1.0,
-    border: str = "reflect",
-    fill: float = 0.0,
-    padding: str = "same",
-    stride: IntOrPair = 1,
-    dilation: IntOrPair = 1,
-    method: str = "auto",
-    threads: int | None = None,
-) -> Rounded:
-    """Filter straight to rounded, clipped integer samples, band by band.
+    magnitude: int | None = None,
+) -> npt.NDArray[np.floating]:
+    """The kernel's response as the rounding rule sees it: float64 for integer samples
+    (``float64(S) * factor`` of the exact sum), the float result for float samples."""
+    request = _request(image, weights, options, turned=turned, magnitude=magnitude)
+    plan = make_plan(request, options.method, options.threads)
+    dtype = np.dtype(np.float64) if plan.exact else request.result_dtype
+    return _to_float(request, plan, dtype)
 
-    The same pixels as the float path followed by ``result * scale + offset`` (in float32),
-    ``* factor`` (in float64, for a change of bit depth), ``np.rint`` and a clip to ``dtype``'s
-    range; but no full-size float copy of the image is ever made.
+
+def round_samples(
+    image: npt.ArrayLike,
+    weights: npt.ArrayLike,
+    finish: Finish,
+    dtype: npt.DTypeLike,
+    options: EngineOptions = EngineOptions(),
+    *,
+    turned: bool = False,
+    magnitude: int | None = None,
+) -> Rounded:
+    """Filter straight to output samples by the rounding rule (``samples``), band by band.
+
+    The very pixels of :func:`respond` followed by ``samples.to_samples``; but no full-size
+    float copy of the image is ever made.
     """
     out_dtype = np.dtype(dtype)
     if out_dtype.kind != "u":
-        raise EngineArgumentError(f"filter_rounded writes unsigned integers, not {out_dtype}")
-    request = build_request(
-        image,
-        weights,
-        border=border,
-        fill=fill,
-        padding=padding,
-        stride=stride,
-        dilation=dilation,
-        turned=turned,
-    )
-    plan = make_plan(request, method, threads)
+        raise EngineArgumentError(f"round_samples writes unsigned integers, not {out_dtype}")
+    request = _request(image, weights, options, turned=turned, magnitude=magnitude)
+    plan = make_plan(request, options.method, options.threads)
     pixels = np.empty(request.out_shape, dtype=out_dtype)
-    finisher = _Finisher(float(np.iinfo(out_dtype).max), scale, offset, factor, plan.factor)
+    clipping = Clipping()
 
-    def sink(first: int, last: int, band: npt.NDArray[Any]) -> None:
-        finisher.finish(band, pixels[first:last])
+    def sink(first: int, last: int, sums: npt.NDArray[Any]) -> None:
+        sums_to_samples(sums, plan.factor, finish, pixels[first:last], clipping)
 
     _execute(request, plan, sink)
-    return Rounded(pixels.reshape(request.user_shape), finisher.low, finisher.high)
+    return Rounded(pixels.reshape(request.user_shape), clipping.low, clipping.high)
+
+
+def plan_for(
+    image: npt.ArrayLike,
+    weights: npt.ArrayLike,
+    options: EngineOptions = EngineOptions(),
+    *,
+    turned: bool = False,
+    magnitude: int | None = None,
+) -> Plan:
+    """The plan the engine would follow, without computing anything."""
+    request = _request(image, weights, options, turned=turned, magnitude=magnitude)
+    return make_plan(request, options.method, options.threads)
 
 
 def explain(
@@ -192,41 +210,74 @@ def explain(
     method: str = "auto",
     threads: int | None = None,
 ) -> Plan:
-    """The plan the engine would follow, without computing anything."""
-    request = build_request(
+    """The plan the engine would follow, without computing anything (keyword form)."""
+    options = EngineOptions(border, fill, padding, stride, dilation, method, threads)
+    return plan_for(image, weights, options, turned=turned)
+
+
+def _request(
+    image: npt.ArrayLike,
+    weights: npt.ArrayLike,
+    options: EngineOptions,
+    *,
+    turned: bool,
+    magnitude: int | None,
+) -> Request:
+    return build_request(
         image,
         weights,
-        border=border,
-        fill=fill,
-        padding=padding,
-        stride=stride,
-        dilation=dilation,
+        border=options.border,
+        fill=options.fill,
+        padding=options.padding,
+        stride=options.stride,
+        dilation=options.dilation,
         turned=turned,
+        magnitude=magnitude,
     )
-    return make_plan(request, method, threads)
 
 
-def _to_float(request: Request, plan: Plan) -> npt.NDArray[np.floating]:
-    result = np.empty(request.out_shape, dtype=request.result_dtype)
+def _to_float(request: Request, plan: Plan, dtype: np.dtype[Any]) -> npt.NDArray[np.floating]:
+    result = np.empty(request.out_shape, dtype=dtype)
 
-    def sink(first: int, last: int, band: npt.NDArray[Any]) -> None:
-        np.copyto(
-            result[first:last], with_factor(band, plan.factor, result.dtype), casting="unsafe"
-        )
+    def sink(first: int, last: int, sums: npt.NDArray[Any]) -> None:
+        if plan.exact:
+            np.copyto(result[first:last], response_of(sums, plan.factor), casting="unsafe")
+        else:
+            np.copyto(result[first:last], sums, casting="unsafe")
 
     _execute(request, plan, sink)
     return result.reshape(request.user_shape)
 
 
-def _execute(request: Request, plan: Plan, sink: Any) -> None:
-    """Run ``plan`` band by band, handing each band's accumulator to ``sink``."""
+def sample_limbs(request: Request, count: int) -> list[Request]:
+    """The request's samples as ``count`` 8-bit limbs, lowest first (the top one keeps the
+    sign): ``sample = sum_a limb_a << 8a``, the fill value split alike."""
+    if count == 1:
+        return [request]
+    image, fill = request.image, int(request.fill)
+    mask = (1 << LIMB_BITS) - 1
+    limbs = []
+    for number in range(count):
+        shift = number * LIMB_BITS
+        if number == count - 1:  # >> floors, for negative samples too
+            values, part = image >> shift, fill >> shift
+        else:
+            values, part = (image >> shift) & mask, (fill >> shift) & mask
+        limbs.append(replace(request, image=values, fill=float(part)))
+    return limbs
+
+
+def _execute(request: Request, plan: Plan, sink: Sink) -> None:
+    """Run ``plan`` band by band, handing each band's sums to ``sink``."""
     accumulator = plan.accumulator
-    reader = StripReader(request, accumulator)
+    limbs = sample_limbs(request, plan.limbs)
+    readers = [StripReader(limb, accumulator) for limb in limbs]
     rows, cols = request.rows, request.cols
     channels = request.image.shape[2]
     spectrum = None
     if plan.method == "fft":
-        spectrum = fft.Spectrum(plan.weights, rows, cols, accumulator)
+        weights = plan.kernel_limbs or fft.KernelLimbs([plan.weights], 0)
+        spectrum = fft.Spectrum(weights, rows, cols, accumulator, snap=plan.snap)
     scratch = Scratch()
 
     def buffers(
@@ -234,7 +285,7 @@ def _execute(request: Request, plan: Plan, sink: Any) -> None:
     ) -> npt.NDArray[Any]:
         return scratch.get(name, shape, dtype or accumulator)
 
-    def work(first: int, last: int) -> None:
+    def compute(reader: StripReader, first: int, last: int) -> npt.NDArray[Any]:
         band = reader.band(first, last)
         count = last - first
         strip = reader.read(band, buffers("strip", (len(band.sources), reader.width, channels)))
@@ -245,94 +296,35 @@ def _execute(request: Request, plan: Plan, sink: Any) -> None:
             )
         elif plan.method == "separable":
             separable.correlate_strip(strip, plan.terms, rows, cols, count, out, buffers)
+            if plan.snap:
+                np.rint(out, out=out)  # float terms within 0.5 of the exact sums
         else:
             assert spectrum is not None
             fft.correlate_strip(strip, spectrum, rows, cols, count, out)
-        sink(first, last, out)
+        return out
+
+    def work(first: int, last: int) -> None:
+        if len(readers) == 1:
+            sink(first, last, compute(readers[0], first, last))
+            return
+        shape = (last - first, cols.length, channels)
+        if len(readers) == 2:
+            # Two exact float64 parts: one IEEE addition rounds their sum correctly, to the
+            # very float64(S) that int64 arithmetic would give.
+            total = buffers("total", shape)
+            np.copyto(total, compute(readers[0], first, last))
+            high = compute(readers[1], first, last)
+            np.add(total, np.ldexp(high, LIMB_BITS), out=total)
+            sink(first, last, total)
+            return
+        wide = buffers("total", shape, np.dtype(np.int64))
+        for number, reader in enumerate(readers):
+            part = compute(reader, first, last).astype(np.int64)
+            if number:  # each limb's sums are exact: shift and add them in integers
+                np.left_shift(part, number * LIMB_BITS, out=part)
+                wide += part
+            else:
+                wide[...] = part
+        sink(first, last, wide)
 
     run_bands(request, plan.band, plan.threads, work)
-
-
-def with_factor(band: npt.NDArray[Any], factor: float, dtype: np.dtype[Any]) -> npt.NDArray[Any]:
-    """The band with the kernel's common factor put back: float accumulators multiply in their
-    own precision, integer ones after conversion to ``dtype``. The float and the rounded paths
-    both call this, which is what keeps their pixels identical."""
-    if factor == 1:
-        return band
-    if band.dtype.kind == "f":
-        scaled: npt.NDArray[Any] = band * band.dtype.type(factor)
-        return scaled
-    values = band.astype(dtype)
-    np.multiply(values, dtype.type(factor), out=values)
-    return values
-
-
-def _power_of_two_shift(multiplier: float, dtype: np.dtype[Any]) -> int:
-    """``k`` if ``multiplier`` is exactly 2**-k (1 <= k < 15) and room is left for rounding."""
-    if dtype.kind not in "iu" or not 0 < multiplier < 1:
-        return 0
-    mantissa, exponent = np.frexp(multiplier)
-    k = 1 - int(exponent)
-    return k if mantissa == 0.5 and 1 <= k < 15 else 0
-
-
-def _halve_rounding_to_even(band: npt.NDArray[Any], shift: int) -> npt.NDArray[Any]:
-    """``np.rint(band / 2**shift)`` in integer arithmetic: what float32 gives, in fewer passes.
-
-    ``(a + 2**(shift-1) - 1 + ((a >> shift) & 1)) >> shift`` rounds halves to even, for
-    negative ``a`` too (``>>`` floors). It runs in place when the additions cannot overflow
-    the band's own type, else in int32.
-    """
-    room = int(np.iinfo(band.dtype).max) - (1 << (shift - 1))
-    values = band if int(band.max()) <= room else band.astype(np.int32)
-    parity = np.right_shift(values, shift)
-    np.bitwise_and(parity, 1, out=parity)
-    np.add(values, parity, out=values)
-    np.add(values, (1 << (shift - 1)) - 1, out=values)
-    np.right_shift(values, shift, out=values)
-    return values
-
-
-class _Finisher:
-    """Rounds and clips accumulator bands into output samples, counting what clipping changed."""
-
-    def __init__(
-        self, top: float, scale: float, offset: float, factor: float, kernel_factor: float
-    ) -> None:
-        self.top, self.scale, self.offset, self.factor = top, scale, offset, factor
-        self.kernel_factor = kernel_factor
-        self.low = self.high = 0
-        self._lock = threading.Lock()
-
-    def finish(self, band: npt.NDArray[Any], out: npt.NDArray[Any]) -> None:
-        exact = self.scale == 1 and self.offset == 0 and self.factor == 1
-        shift = _power_of_two_shift(self.scale * self.kernel_factor, band.dtype)
-        if band.dtype.kind in "iu" and exact and self.kernel_factor == 1:
-            values: npt.NDArray[Any] = band  # whole numbers already: nothing to round
-        elif band.dtype.kind in "iu" and self.offset == 0 and self.factor == 1 and shift:
-            values = _halve_rounding_to_even(band, shift)
-        else:
-            values = with_factor(band, self.kernel_factor, np.dtype(np.float32))
-            if values.dtype != np.float32:
-                values = values.astype(np.float32)
-            if self.scale != 1:
-                np.multiply(values, np.float32(self.scale), out=values)
-            if self.offset != 0:
-                np.add(values, np.float32(self.offset), out=values)
-            if self.factor != 1:
-                values = values.astype(np.float64) * self.factor
-            np.rint(values, out=values)
-        # Compare integers with an integer: a float bound would turn every test into float64.
-        top = self.top if values.dtype.kind == "f" else int(self.top)
-        low = high = 0
-        if values.min() < 0:
-            low = int(np.count_nonzero(values < 0))
-        if values.max() > top:
-            high = int(np.count_nonzero(values > top))
-        if low or high:
-            np.clip(values, 0, top, out=out, casting="unsafe")  # clip and narrow in one pass
-            with self._lock:
-                self.low += low
-                self.high += high
-        else:
-            np.copyto(out, values, casting="unsafe")

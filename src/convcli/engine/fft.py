@@ -10,6 +10,8 @@ the GIL, so tiles on several threads run in parallel.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,6 +23,39 @@ from convcli.engine.geometry import AxisPlan
 #: span: measured fastest here (a random 31×31 at 4K: 212 ms, against 320 ms for 160×1080).
 TRANSFORM_ROWS = 256
 TRANSFORM_COLS = 512
+#: Whole-number sums up to this bound come out of a float64 FFT well within 0.5 of the exact
+#: sum (measured: at most about 1e-3 at this bound), so ``rint`` recovers them exactly.
+EXACT_SUM = 2.0**42
+
+
+@dataclass(frozen=True)
+class KernelLimbs:
+    """Whole-number weights as ``sum_k 2**(k * bits) * parts[k]``, each part's sums within
+    EXACT_SUM, so each part's FFT rounds back to its exact sums."""
+
+    parts: list[npt.NDArray[np.float64]]
+    bits: int
+
+    @property
+    def count(self) -> int:
+        return len(self.parts)
+
+
+def kernel_limbs(matrix: npt.NDArray[np.float64], samples: int) -> KernelLimbs:
+    """Split whole-number ``matrix`` so that each part times |samples| <= ``samples`` is exact."""
+    total = float(np.abs(matrix).sum())
+    if total * max(samples, 1) <= EXACT_SUM:
+        return KernelLimbs([matrix], 0)
+    bits = int(math.log2(EXACT_SUM / (matrix.size * max(samples, 1))))
+    whole = matrix.astype(np.int64)
+    parts = []
+    while True:
+        rest = whole >> bits  # floors, so the digit below is 0 .. 2**bits - 1 for any sign
+        if float(np.abs(whole).sum()) * samples <= EXACT_SUM:
+            parts.append(whole.astype(np.float64))
+            return KernelLimbs(parts, bits)
+        parts.append((whole - (rest << bits)).astype(np.float64))
+        whole = rest
 
 
 def next_smooth(n: int) -> int:
@@ -41,7 +76,7 @@ def next_smooth(n: int) -> int:
 
 def _tile(axis: AxisPlan, base: int) -> int:
     """Output samples per tile along an axis, so that tile + halo fills a power-of-two transform."""
-    span = (axis.taps - 1) * axis.dilation + 1
+    span = axis.span
     size = base
     while size < 2 * span:
         size *= 2
@@ -59,30 +94,33 @@ def tile_columns(cols: AxisPlan) -> int:
 
 def transform_shape(rows: AxisPlan, cols: AxisPlan) -> tuple[int, int]:
     """The padded transform size of one tile."""
-    span_r = (rows.taps - 1) * rows.dilation + 1
-    span_c = (cols.taps - 1) * cols.dilation + 1
-    height = (band_rows(rows) - 1) * rows.stride + span_r
-    width = (tile_columns(cols) - 1) * cols.stride + span_c
+    height = (band_rows(rows) - 1) * rows.stride + rows.span
+    width = (tile_columns(cols) - 1) * cols.stride + cols.span
     return next_smooth(height), next_smooth(width)
 
 
 class Spectrum:
-    """The kernel's transform at the tile transform size."""
+    """The kernel's transform at the tile transform size (one per limb of the weights)."""
 
     def __init__(
         self,
-        kernel: npt.NDArray[np.float64],
+        limbs: KernelLimbs,
         rows: AxisPlan,
         cols: AxisPlan,
         dtype: np.dtype[Any],
+        *,
+        snap: bool,
     ) -> None:
-        self.span = ((rows.taps - 1) * rows.dilation + 1, (cols.taps - 1) * cols.dilation + 1)
-        dilated = np.zeros(self.span)
-        dilated[:: rows.dilation, :: cols.dilation] = kernel
+        self.span = (rows.span, cols.span)
         self.shape = transform_shape(rows, cols)
-        flipped = dilated[::-1, ::-1].astype(dtype)  # correlation = convolution, kernel turned
-        self.values = np.fft.rfft2(flipped, s=self.shape)
-        self.dtype = dtype
+        self.values = []
+        for part in limbs.parts:
+            dilated = np.zeros(self.span)
+            dilated[:: rows.dilation, :: cols.dilation] = part
+            flipped = dilated[::-1, ::-1].astype(dtype)  # correlation = convolution, turned
+            self.values.append(np.fft.rfft2(flipped, s=self.shape))
+        self.bits = limbs.bits
+        self.snap = snap
 
 
 def correlate_strip(
@@ -104,11 +142,22 @@ def correlate_strip(
         # Channels first, so each channel's transform runs over contiguous memory.
         block = np.moveaxis(strip[:height_in, left : left + width_in], 2, 0)
         transform = np.fft.rfft2(block, s=spectrum.shape)
-        transform *= spectrum.values
-        full = np.fft.irfft2(transform, s=spectrum.shape)
-        valid = full[
-            :,
-            span_r - 1 : span_r - 1 + (count - 1) * rows.stride + 1 : rows.stride,
-            span_c - 1 : span_c - 1 + (last - first - 1) * cols.stride + 1 : cols.stride,
-        ]
-        out[:, first:last] = np.moveaxis(valid, 0, 2)
+        window = (
+            slice(None),
+            slice(span_r - 1, span_r - 1 + (count - 1) * rows.stride + 1, rows.stride),
+            slice(span_c - 1, span_c - 1 + (last - first - 1) * cols.stride + 1, cols.stride),
+        )
+        target = out[:, first:last]
+        for number, values in enumerate(spectrum.values):
+            if len(spectrum.values) == 1:
+                product = transform
+                product *= values
+            else:
+                product = transform * values
+            valid = np.moveaxis(np.fft.irfft2(product, s=spectrum.shape)[window], 0, 2)
+            if spectrum.snap:
+                valid = np.rint(valid)  # within 0.5 of the exact sum: the sum itself
+            if number == 0:
+                target[...] = valid
+            else:  # whole numbers below 2^53: the shifted sum is exact
+                target += np.ldexp(valid, number * spectrum.bits)

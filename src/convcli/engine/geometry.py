@@ -26,24 +26,42 @@ class AxisPlan:
     dilation: int
     start: int  #: input index (may be negative) read by tap 0 of output sample 0
     length: int  #: number of output samples, after striding
+    turned: bool = False  #: the kernel was turned 180° (``convolve``)
 
     @property
-    def pad_before(self) -> int:
-        return max(0, -self.start)
+    def span(self) -> int:
+        """Input samples one output sample reads, from first tap to last."""
+        return dilated_span(self.taps, self.dilation)
 
-    def pad_after(self, n: int) -> int:
-        last = (self.length - 1) * self.stride + self.start + (self.taps - 1) * self.dilation
-        return max(0, last - (n - 1))
+    @property
+    def centre(self) -> int:
+        """The input index output sample 0 is centred on (its anchor tap's position)."""
+        return self.start + anchor(self.span, self.turned)
+
+    @property
+    def extent(self) -> int:
+        """Input samples, from the first one read to the last, that all outputs read."""
+        return (self.length - 1) * self.stride + self.span
+
+
+def dilated_span(taps: int, dilation: int) -> int:
+    """The samples a kernel of ``taps`` covers when its taps are ``dilation`` apart."""
+    return dilation * (taps - 1) + 1
+
+
+def anchor(span: int, turned: bool) -> int:
+    """The anchor's offset in a dilated span: its centre, ``span // 2``, as written; the same
+    tap, ``span - 1 - span // 2`` from the start, once the kernel is turned 180°."""
+    return span - 1 - span // 2 if turned else span // 2
 
 
 def plan_axis(
     n: int, taps: int, *, padding: Padding, stride: int, dilation: int, turned: bool
 ) -> AxisPlan:
     """Plan one axis of length ``n`` for a kernel of ``taps`` samples."""
-    span = dilation * (taps - 1) + 1
+    span = dilated_span(taps, dilation)
     if padding == "same":
-        anchor = span // 2
-        start = -(span - 1 - anchor) if turned else -anchor
+        start = -anchor(span, turned)
         full_length = n
     elif padding == "valid":
         if span > n:
@@ -55,4 +73,6 @@ def plan_axis(
     else:
         start, full_length = -(span - 1), n + span - 1
     length = -(-full_length // stride)
-    return AxisPlan(taps=taps, stride=stride, dilation=dilation, start=start, length=length)
+    return AxisPlan(
+        taps=taps, stride=stride, dilation=dilation, start=start, length=length, turned=turned
+    )

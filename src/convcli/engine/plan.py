@@ -17,8 +17,9 @@ import numpy.typing as npt
 
 from convcli.engine import fft
 from convcli.engine.direct import tap_groups
-from convcli.engine.request import Request, integer_form
-from convcli.engine.separable import Term, is_box, separate
+from convcli.engine.forms import IntegerForm, Term, integer_form
+from convcli.engine.request import LIMB_BITS, Request
+from convcli.engine.separable import float_terms, is_box
 from convcli.engine.strips import band_height, default_threads
 from convcli.errors import EngineArgumentError
 
@@ -35,6 +36,15 @@ CALL_NS = 1_500.0
 FFT_TILE_NS = 60_000.0
 FFT_SETUP_NS = 100_000.0
 
+#: Integer accumulators are used while |sum| provably stays below these bounds.
+_INT16_LIMIT = 32767
+_UINT16_LIMIT = 65535
+_INT32_LIMIT = 2**31 - 1
+#: float64 adds whole numbers exactly below this.
+FLOAT_EXACT = 2.0**53
+#: Float separable terms (SVD) stay far within 0.5 of whole-number sums below this.
+SNAP_EXACT = 2.0**32
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -42,7 +52,7 @@ class Plan:
 
     method: Strategy
     accumulator: np.dtype[Any]
-    #: The kernel the strategy runs (whole numbers where possible) and the factor applied after.
+    #: The kernel the strategy runs (whole numbers for exact sums) and the factor applied after.
     weights: npt.NDArray[np.float64]
     factor: float
     threads: int
@@ -51,6 +61,10 @@ class Plan:
     terms: list[Term] = field(default_factory=list)
     costs: dict[str, float] = field(default_factory=dict)  #: estimated ms per strategy
     reason: str = ""
+    exact: bool = False  #: the strategy's sums are exact integers (after ``rint`` if ``snap``)
+    snap: bool = False  #: float arithmetic within 0.5 of the exact sums: round them
+    limbs: int = 1  #: 8-bit sample limbs, summed one after the other
+    kernel_limbs: fft.KernelLimbs | None = None  #: the FFT's split of the weights
 
     def describe(self) -> str:
         """One paragraph for ``--explain``."""
@@ -62,10 +76,26 @@ class Plan:
             "fft": "FFT (overlap-save over tiles)",
         }
         threads = f"{self.threads} thread{'s' if self.threads != 1 else ''}"
+        sums = ""
+        if self.exact:
+            limbs = f" over {self.limbs} 8-bit sample limbs" if self.limbs > 1 else ""
+            sums = f" exact integer sums{limbs};"
         return (
-            f"plan: {kinds[self.method]}; {self.accumulator} accumulator; {threads}; "
+            f"plan: {kinds[self.method]}; {self.accumulator} accumulator;{sums} {threads}; "
             f"bands of {self.band} rows. Estimates on one core: {estimates}. {self.reason}"
         )
+
+
+@dataclass(frozen=True)
+class _Option:
+    """One strategy as it would run, or why it cannot."""
+
+    accumulator: np.dtype[Any]
+    terms: list[Term] = field(default_factory=list)
+    snap: bool = False
+    limbs: int = 1
+    kernel_limbs: fft.KernelLimbs | None = None
+    refusal: str = ""
 
 
 def make_plan(request: Request, method: str = "auto", threads: int | None = None) -> Plan:
@@ -76,42 +106,41 @@ def make_plan(request: Request, method: str = "auto", threads: int | None = None
         isinstance(threads, bool) or not isinstance(threads, int) or threads < 1
     ):
         raise EngineArgumentError(f"threads must be a whole number of at least 1, not {threads!r}")
-    kernel, factor = integer_form(request.kernel)
-    exact = request.exact_integer_dtype(kernel)
-    floats = request.float_dtype()
+    if request.exact:
+        form = integer_form(request.kernel)
+        kernel, factor = form.matrix, form.factor
+        options = _exact_options(request, form)
+    else:
+        kernel, factor = request.kernel, 1.0
+        options = _float_options(request)
     groups = tap_groups(kernel)
-    terms = separate(kernel)
-    integer_terms = exact is not None and all(t.integral for t in terms)
-    # Integer samples and weights must round to their exact sums: where a strategy cannot add
-    # them in integers (SVD factors, transforms), float64 keeps the error far below 0.5.
-    whole = request.image.dtype.kind in "biu" and bool(np.all(kernel == np.round(kernel)))
-    inexact = np.dtype(np.float64) if whole else floats
-    accumulators: dict[Strategy, np.dtype[Any]] = {
-        "direct": exact or inexact,
-        "separable": exact if integer_terms and exact is not None else inexact,
-        "fft": inexact,
-    }
+    direct, separable = options["direct"], options["separable"]
     bands: dict[Strategy, int] = {
-        "direct": band_height(request, accumulators["direct"].itemsize, buffers=2),
-        "separable": band_height(request, accumulators["separable"].itemsize, buffers=3),
+        "direct": band_height(request, direct.accumulator.itemsize, buffers=2),
+        "separable": band_height(request, separable.accumulator.itemsize, buffers=3),
         "fft": fft.band_rows(request.rows),
     }
     costs: dict[Strategy, float] = {
-        "direct": _direct_ns(request, groups, accumulators["direct"], bands["direct"]),
-        "separable": _separable_ns(request, terms, accumulators["separable"], bands["separable"]),
-        "fft": _fft_ns(request, bands["fft"]),
+        "direct": direct.limbs * _direct_ns(request, groups, direct.accumulator, bands["direct"]),
+        "separable": separable.limbs
+        * _separable_ns(request, separable.terms, separable.accumulator, bands["separable"]),
+        "fft": _fft_ns(request, bands["fft"], options["fft"]),
     }
+    allowed = [name for name in costs if not options[name].refusal]
     chosen: Strategy
     if method == "auto":
-        chosen = min(costs, key=lambda name: costs[name])
-        reason = _reason(chosen, kernel, terms)
+        chosen = min(allowed, key=lambda name: costs[name])
+        reason = _reason(chosen, kernel, options[chosen].terms)
     else:
         chosen = method
+        if options[chosen].refusal:
+            raise EngineArgumentError(options[chosen].refusal)
         reason = f"{method} was asked for."
+    option = options[chosen]
     work = int(costs[chosen] * 1e6 / PASS_NS)
     return Plan(
         method=chosen,
-        accumulator=accumulators[chosen],
+        accumulator=option.accumulator,
         weights=kernel,
         factor=factor,
         threads=threads
@@ -119,19 +148,89 @@ def make_plan(request: Request, method: str = "auto", threads: int | None = None
         else default_threads(work, long_calls=chosen == "fft"),
         band=bands[chosen],
         groups=groups,
-        terms=terms if chosen == "separable" else [],
-        costs={name: round(ns / 1e6, 3) for name, ns in costs.items()},
+        terms=option.terms if chosen == "separable" else [],
+        costs={name: round(costs[name] / 1e6, 3) for name in allowed},
         reason=reason,
+        exact=request.exact,
+        snap=option.snap,
+        limbs=option.limbs,
+        kernel_limbs=option.kernel_limbs,
     )
 
 
-def extended_width(request: Request) -> int:
-    cols = request.cols
-    return (cols.length - 1) * cols.stride + (cols.taps - 1) * cols.dilation + 1
+def _exact_options(request: Request, form: IntegerForm) -> dict[Strategy, _Option]:
+    """Each strategy's way to the exact integer sums of ``form``."""
+    assert request.sample_bound is not None
+    samples = request.sample_bound
+    split = request.sample_limbs()
+    non_negative = request.non_negative and _non_negative(form)
+
+    def summing(bound: float, terms: list[Term]) -> _Option:
+        # In integers where they are wide enough, in float64 below 2^53, else limb by limb.
+        narrow = exact_dtype(bound * samples, non_negative)
+        if narrow is not None:
+            return _Option(narrow, terms)
+        limbs = 1 if bound * samples < FLOAT_EXACT else split
+        return _Option(np.dtype(np.float64), terms, limbs=limbs)
+
+    matrix_sum = float(np.abs(form.matrix).sum())
+    if form.terms:
+        separable = summing(form.bound, form.terms)
+    elif form.exact and matrix_sum * samples <= SNAP_EXACT:
+        separable = _Option(np.dtype(np.float64), float_terms(form.matrix, 2.0**-46), snap=True)
+    else:
+        separable = _Option(
+            np.dtype(np.float64),
+            refusal="method 'separable' needs a kernel that is a sum of a few rank-1 terms "
+            "(this one is not); use 'direct' or 'fft'",
+        )
+    fft_split = 1 if matrix_sum * samples <= fft.EXACT_SUM else split
+    limb_samples = samples if fft_split == 1 else 2**LIMB_BITS
+    return {
+        "direct": summing(matrix_sum, []),
+        "separable": separable,
+        "fft": _Option(
+            np.dtype(np.float64),
+            snap=True,
+            limbs=fft_split,
+            kernel_limbs=fft.kernel_limbs(form.matrix, limb_samples),
+        ),
+    }
 
 
-def _speed(dtype: np.dtype[Any]) -> float:
-    """Relative cost of a pass in this dtype (narrower types fit more lanes per instruction)."""
+def _float_options(request: Request) -> dict[Strategy, _Option]:
+    floats = request.float_dtype()
+    return {
+        "direct": _Option(floats),
+        "separable": _Option(floats, float_terms(request.kernel)),
+        "fft": _Option(floats),
+    }
+
+
+def exact_dtype(bound: float, non_negative: bool) -> np.dtype[Any] | None:
+    """int16, uint16 or int32 when every sum (and sample) provably fits: the fastest exact sums."""
+    if bound <= _INT16_LIMIT:
+        return np.dtype(np.int16)
+    if non_negative and bound <= _UINT16_LIMIT:
+        return np.dtype(np.uint16)  # blurs of 8-bit images: twice int32's speed
+    if bound <= _INT32_LIMIT:
+        return np.dtype(np.int32)
+    return None
+
+
+def _non_negative(form: IntegerForm) -> bool:
+    return bool(np.all(form.matrix >= 0)) and all(
+        bool(np.all(t.column >= 0) and np.all(t.row >= 0)) for t in form.terms
+    )
+
+
+def _speed(dtype: np.dtype[Any], *, contiguous: bool = False) -> float:
+    """Relative cost of a pass in this dtype (narrower types fit more lanes per instruction).
+
+    Direct passes over float64 run nearer float32's speed than the separable ones (measured
+    at 4K: 1.45 against 2), their views being contiguous rows."""
+    if contiguous and dtype.itemsize == 8:
+        return 1.45
     return {2: 0.6, 4: 1.0, 8: 2.0}.get(dtype.itemsize, 1.0)
 
 
@@ -147,11 +246,13 @@ def _direct_ns(
 ) -> float:
     passes = 2.0 + sum(len(taps) + 1 for _, taps in groups)  # + gathering and finishing
     elements = math.prod(request.out_shape)
-    return passes * (PASS_NS * _speed(dtype) * elements + CALL_NS * _count_bands(request, band))
+    return passes * (
+        PASS_NS * _speed(dtype, contiguous=True) * elements + CALL_NS * _count_bands(request, band)
+    )
 
 
 def _separable_ns(request: Request, terms: list[Term], dtype: np.dtype[Any], band: int) -> float:
-    halo = (request.rows.taps - 1) * request.rows.dilation
+    halo = request.rows.span - 1
     passes = 2.0
     for term in terms:
         for taps in (term.column, term.row):
@@ -164,12 +265,19 @@ def _separable_ns(request: Request, terms: list[Term], dtype: np.dtype[Any], ban
     return passes * (PASS_NS * _speed(dtype) * elements + CALL_NS * _count_bands(request, band))
 
 
-def _fft_ns(request: Request, band: int) -> float:
+def _fft_ns(request: Request, band: int, option: _Option) -> float:
     shape = fft.transform_shape(request.rows, request.cols)
     samples = shape[0] * shape[1] * request.image.shape[2]
     tiles = _count_bands(request, band) * -(-request.cols.length // fft.tile_columns(request.cols))
-    per_tile = samples * math.log2(max(shape[0] * shape[1], 2)) * FFT_NS + FFT_TILE_NS
-    return float(FFT_SETUP_NS + tiles * per_tile + 4 * PASS_NS * math.prod(request.out_shape))
+    kernel_limbs = option.kernel_limbs.count if option.kernel_limbs else 1
+    # A forward transform per sample limb, an inverse per sample and kernel limb, and the
+    # strips and sums of each limb (fitted to 4K timings of 1 or 2 limbs of each kind).
+    transforms = option.limbs * (0.46 + 0.54 * kernel_limbs) * (1 + 0.15 * (option.limbs - 1))
+    precision = 1.7 if option.accumulator == np.float64 else 1.0
+    per_tile = samples * math.log2(max(shape[0] * shape[1], 2)) * FFT_NS * precision + FFT_TILE_NS
+    elements = math.prod(request.out_shape)
+    passes = 4 + 2 * (transforms - 1)
+    return float(FFT_SETUP_NS + tiles * per_tile * transforms + passes * PASS_NS * elements)
 
 
 def _reason(chosen: str, kernel: np.ndarray, terms: list[Term]) -> str:

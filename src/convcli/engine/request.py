@@ -19,10 +19,11 @@ from convcli.errors import EngineArgumentError
 
 IntOrPair = int | Sequence[int]
 
-#: Integer accumulators are used while |result| provably stays below these bounds.
-_INT16_LIMIT = 32767
-_UINT16_LIMIT = 65535
-_INT32_LIMIT = 2**31 - 1
+#: Whole-number samples up to this magnitude are summed exactly (16-bit images, and the
+#: fixed-point intermediates of chains).
+EXACT_SAMPLE_LIMIT = 2**20
+#: Exact strategies split wider samples into limbs of this many bits.
+LIMB_BITS = 8
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ class Request:
     result_dtype: np.dtype[Any]  #: float32, or float64 for float64 input
     signal: bool  #: the input was 1-D
     flat: bool  #: the input was 2-D (no channel axis)
+    #: The largest |sample| (fill included) of whole-number input, or None for float input.
+    sample_bound: int | None = None
+    non_negative: bool = False  #: every sample (and the fill) is at least 0
 
     @property
     def out_shape(self) -> tuple[int, int, int]:
@@ -52,29 +56,16 @@ class Request:
             return (self.rows.length, self.cols.length)
         return self.out_shape
 
-    def exact_integer_dtype(self, kernel: npt.NDArray[np.float64]) -> np.dtype[Any] | None:
-        """int16 or int32 when integer pixels and integer weights make exact sums possible."""
-        if self.image.dtype.kind not in "biu" or not is_integral(kernel):
-            return None
-        fill = self.fill if self.border == "constant" else 0.0
-        if fill != round(fill):
-            return None  # a fractional fill value outside the image needs floats
-        if self.image.dtype.kind == "b":
-            largest = 1
-        else:
-            info = np.iinfo(self.image.dtype)
-            largest = max(abs(int(info.min)), int(info.max))
-        largest = max(largest, int(abs(fill)))
-        # The strip holds the samples themselves as well as the sums: at least one weight's worth.
-        bound = max(float(np.abs(kernel).sum()), 1.0) * largest
-        if bound <= _INT16_LIMIT:
-            return np.dtype(np.int16)
-        non_negative = self.image.dtype.kind in "bu" and bool(np.all(kernel >= 0))
-        if non_negative and fill >= 0 and bound <= _UINT16_LIMIT:
-            return np.dtype(np.uint16)  # blurs of 8-bit images: twice int32's speed
-        if bound <= _INT32_LIMIT:
-            return np.dtype(np.int32)
-        return None
+    @property
+    def exact(self) -> bool:
+        """Whether the rounding rule's exact sums apply: whole samples of at most 16 bits
+        (or a stated magnitude within 2^20) and a whole fill value."""
+        return self.sample_bound is not None
+
+    def sample_limbs(self) -> int:
+        """8-bit limbs the samples split into (1 when they fit one)."""
+        assert self.sample_bound is not None
+        return max(1, -(-int(self.sample_bound).bit_length() // LIMB_BITS))
 
     def float_dtype(self) -> np.dtype[Any]:
         """The float accumulator: float64 for float64 and wide integer input, else float32."""
@@ -94,8 +85,13 @@ def build_request(
     stride: IntOrPair,
     dilation: IntOrPair,
     turned: bool,
+    magnitude: int | None = None,
 ) -> Request:
-    """Check every argument and plan both axes; errors are EngineArgumentError."""
+    """Check every argument and plan both axes; errors are EngineArgumentError.
+
+    ``magnitude`` promises that no |sample| of a wide integer image exceeds it, so that
+    fixed-point intermediates (up to EXACT_SAMPLE_LIMIT) are summed exactly too.
+    """
     pixels = _as_image(image)
     kernel = _as_weights(weights, pixels.ndim)
     fill = _as_fill(fill)
@@ -126,6 +122,7 @@ def build_request(
         )
         for axis in (0, 1)
     )
+    bound, non_negative = _sample_bound(pixels, fill, border_name, magnitude)
     return Request(
         image=pixels,
         kernel=np.ascontiguousarray(kernel),
@@ -136,35 +133,36 @@ def build_request(
         result_dtype=result_dtype,
         signal=signal,
         flat=flat,
+        sample_bound=bound,
+        non_negative=non_negative,
     )
 
 
-def is_integral(weights: npt.NDArray[np.float64]) -> bool:
-    return bool(np.all(weights == np.round(weights))) and float(np.abs(weights).max()) < 2**31
-
-
-def integer_form(kernel: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], float]:
-    """``(q, c)`` with whole-number ``q`` and ``q * c == kernel`` (to 1e-12), when one exists.
-
-    ``gaussian-5`` written as floats (``[1, 4, 6, 4, 1] / 16``, outer product) becomes its
-    integer weights and 1/256, so integer images can be summed exactly. Otherwise ``(kernel, 1)``.
-    """
-    if is_integral(kernel):
-        return kernel, 1.0
-    magnitudes = np.abs(kernel[kernel != 0])
-    if magnitudes.size == 0:
-        return kernel, 1.0
-    smallest = float(magnitudes.min())
-    if float(magnitudes.max()) > smallest * 2**16:
-        return kernel, 1.0  # no small whole numbers can express such a range
-    for divisor in (1, 2, 3, 4, 5, 6, 8, 10, 12, 16):
-        factor = smallest / divisor
-        quotient = kernel / factor
-        whole = np.round(quotient)
-        largest = float(np.abs(whole).max())
-        if largest <= 2**20 and float(np.abs(quotient - whole).max()) <= 1e-12 * max(largest, 1):
-            return whole, factor
-    return kernel, 1.0
+def _sample_bound(
+    pixels: npt.NDArray[Any], fill: float, border: Border, magnitude: int | None
+) -> tuple[int | None, bool]:
+    """The largest |sample| when the exact rule applies, and whether no sample is negative."""
+    if pixels.dtype.kind not in "biu":
+        return None, False
+    if pixels.dtype.kind == "b":
+        low, high = 0, 1
+    else:
+        info = np.iinfo(pixels.dtype)
+        low, high = int(info.min), int(info.max)
+    if magnitude is not None:
+        if isinstance(magnitude, bool) or not isinstance(magnitude, numbers.Integral):
+            raise EngineArgumentError(f"magnitude must be a whole number, not {magnitude!r}")
+        if int(pixels.max()) > magnitude or int(pixels.min()) < -magnitude:
+            raise EngineArgumentError(f"image holds samples beyond the magnitude {magnitude}")
+        low, high = max(low, -int(magnitude)), min(high, int(magnitude))
+    if border == "constant":
+        if fill != round(fill):
+            return None, False  # a fractional fill value outside the image needs floats
+        low, high = min(low, int(fill)), max(high, int(fill))
+    bound = max(abs(low), abs(high))
+    if bound > EXACT_SAMPLE_LIMIT:
+        return None, False
+    return bound, low >= 0
 
 
 def _as_image(image: npt.ArrayLike) -> npt.NDArray[Any]:

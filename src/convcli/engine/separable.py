@@ -1,8 +1,9 @@
 """The separable strategy: a kernel as a sum of outer products, each run as two 1-D passes.
 
 A rank-1 kernel (Gaussian, box, Sobel) costs kh + kw multiply-adds per sample instead of kh·kw.
-Integer rank-1 kernels are split into integer factors, so integer images stay exact; other
-kernels are split by SVD into as few terms as keep the kernel within a relative 1e-9. A 1-D pass
+Whole-number forms (``forms.integer_form``) arrive split into whole-number factors, so integer
+images stay exact; float images' kernels are split by SVD into as few terms as keep the kernel
+within a relative 1e-9. A 1-D pass
 whose taps are all equal (a box) runs by doubling: about 2·log2(length) additions.
 """
 
@@ -10,31 +11,16 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from convcli.engine.forms import Term, integer_factors
 from convcli.engine.geometry import AxisPlan
 
 #: A separation is accepted when it reproduces the kernel to this fraction of sum(|w|).
 TOLERANCE = 1e-9
-
-
-@dataclass(frozen=True)
-class Term:
-    """One outer product: ``column[:, None] * row[None, :]``."""
-
-    column: npt.NDArray[np.float64]
-    row: npt.NDArray[np.float64]
-
-    @property
-    def integral(self) -> bool:
-        """Whether both factors are whole numbers (so integer images stay exact)."""
-        return bool(
-            np.all(self.column == np.round(self.column)) and np.all(self.row == np.round(self.row))
-        )
 
 
 def is_box(taps: npt.NDArray[np.float64]) -> bool:
@@ -42,9 +28,10 @@ def is_box(taps: npt.NDArray[np.float64]) -> bool:
     return len(taps) >= 4 and bool(np.allclose(taps, taps[0], rtol=1e-12, atol=0))
 
 
-def separate(kernel: npt.NDArray[np.float64]) -> list[Term]:
-    """The fewest rank-1 terms whose sum is the kernel (within TOLERANCE)."""
-    exact = _integer_factors(kernel)
+def float_terms(kernel: npt.NDArray[np.float64], tolerance: float = TOLERANCE) -> list[Term]:
+    """The fewest rank-1 terms whose sum is the kernel within ``tolerance`` of sum(|w|):
+    whole-number factors when an integer kernel has them, else by SVD."""
+    exact = integer_factors(kernel)
     if exact is not None:
         return [exact]
     u, s, vt = np.linalg.svd(kernel)
@@ -58,25 +45,9 @@ def separate(kernel: npt.NDArray[np.float64]) -> list[Term]:
         term = Term(u[:, k] * root, vt[k] * root)
         terms.append(term)
         approximation += np.outer(term.column, term.row)
-        if float(np.abs(kernel - approximation).sum()) <= TOLERANCE * size:
+        if float(np.abs(kernel - approximation).sum()) <= tolerance * size:
             break
     return terms or [Term(np.zeros(kernel.shape[0]), np.zeros(kernel.shape[1]))]
-
-
-def _integer_factors(kernel: npt.NDArray[np.float64]) -> Term | None:
-    """Integer column and row whose outer product is exactly the (integer) kernel, if any."""
-    if not np.all(kernel == np.round(kernel)) or not kernel.any():
-        return None
-    r, c = np.argwhere(kernel != 0)[0]
-    row = kernel[r].astype(np.int64)
-    divisor = math.gcd(*(int(v) for v in row)) * (1 if row[c] > 0 else -1)
-    row = row // divisor
-    column = kernel[:, c] / row[c]
-    if not np.all(column == np.round(column)):
-        return None
-    if not np.array_equal(np.outer(column, row), kernel):
-        return None
-    return Term(column.astype(np.float64), row.astype(np.float64))
 
 
 def correlate_strip(
@@ -92,7 +63,7 @@ def correlate_strip(
 
     ``buffers(name, shape)`` hands out per-thread scratch arrays of the accumulator's dtype.
     """
-    rows_in = (count - 1) * rows.stride + (rows.taps - 1) * rows.dilation + 1
+    rows_in = (count - 1) * rows.stride + rows.span
     width_in = strip.shape[1]
     channels = strip.shape[2]
     # Vertical first needs no pass over the band's halo rows; horizontal first pays when a

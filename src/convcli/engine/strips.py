@@ -46,7 +46,7 @@ class StripReader:
         cols = request.cols
         height, width = request.image.shape[:2]
         self.first_col = cols.start
-        last_col = (cols.length - 1) * cols.stride + cols.start + (cols.taps - 1) * cols.dilation
+        last_col = cols.start + cols.extent - 1
         self.width = last_col - self.first_col + 1
         # The run of extended columns that are plain image columns, copied as one slice.
         self.inner = (max(0, -self.first_col), min(self.width, width - self.first_col))
@@ -63,7 +63,7 @@ class StripReader:
     def band(self, first: int, last: int) -> Band:
         rows = self.request.rows
         top = first * rows.stride + rows.start
-        bottom = (last - 1) * rows.stride + rows.start + (rows.taps - 1) * rows.dilation
+        bottom = (last - 1) * rows.stride + rows.start + rows.span - 1
         return Band(first, last, source_indices(self.height, top, bottom, self.request.border))
 
     def read(self, band: Band, out: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -94,7 +94,7 @@ def band_height(request: Request, itemsize: int, buffers: int) -> int:
     """Output rows per band so that the strip and ``buffers`` band-sized arrays fit STRIP_BYTES."""
     rows, cols = request.rows, request.cols
     row_bytes = max(1, cols.length * cols.stride * request.image.shape[2] * itemsize)
-    halo = (rows.taps - 1) * rows.dilation
+    halo = rows.span - 1
     fit = (STRIP_BYTES // row_bytes - halo) // (rows.stride + buffers)
     return int(min(rows.length, max(fit, MIN_BAND_ROWS)))
 

@@ -1,7 +1,9 @@
 """Filtering a Picture: channel selection, gray, premultiplied alpha, chains and repeats.
 
-The engine sees only float arrays; this layer decides which channels it sees and how the
-channels it does not filter (alpha, by default) follow the same geometry.
+This layer decides which channels the engine sees and how the channels it does not filter
+(alpha, by default) follow the same geometry. Integer pictures reach the engine as whole
+numbers: their samples as stored, or in fixed point (``filters.carry``) for luminance and
+premultiplied colour, so the general path and the fused one compute the same values.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from convcli.engine import convolve as convolve_weights
-from convcli.engine import correlate as correlate_weights
-from convcli.engine import explain, filter_rounded
+from convcli.engine import EngineOptions, Finish, plan_for, respond, round_samples
+from convcli.engine.geometry import dilated_span
+from convcli.engine.request import EXACT_SAMPLE_LIMIT
 from convcli.errors import UsageError
-from convcli.filtering.filters import apply_kernel
+from convcli.filtering.filters import Samples, carry, chain_values
 from convcli.images.picture import Picture
 from convcli.kernels import AnyKernel, Kernel
 
@@ -45,16 +47,16 @@ class FilterOptions:
     threads: int | None = None
 
     @property
-    def engine(self) -> dict[str, Any]:
-        return {
-            "border": self.border,
-            "fill": self.fill,
-            "padding": self.padding,
-            "stride": self.stride,
-            "dilation": self.dilation,
-            "method": self.method,
-            "threads": self.threads,
-        }
+    def engine(self) -> EngineOptions:
+        return EngineOptions(
+            border=self.border,
+            fill=self.fill,
+            padding=self.padding,
+            stride=self.stride,
+            dilation=self.dilation,
+            method=self.method,
+            threads=self.threads,
+        )
 
 
 def explain_chain(
@@ -65,7 +67,7 @@ def explain_chain(
     for kernel in chain:
         leaves = [kernel] if isinstance(kernel, Kernel) else list(_leaves(kernel))
         for leaf in leaves:
-            plan = explain(picture.pixels, leaf.weights, turned=options.convolve, **options.engine)
+            plan = plan_for(picture.pixels, leaf.weights, options.engine, turned=options.convolve)
             lines.append(f"{leaf.name}: {plan.describe()}")
     return lines
 
@@ -96,25 +98,38 @@ def filter_picture(
     selected = _selected_channels(layout, options.channels, options.premultiply)
     alpha = layout.find("A")
     kernels = list(chain) * options.repeat
+    full_range = picture.full_range
+    exact = not picture.is_float
 
     if options.premultiply and alpha >= 0:
         colour = [i for i in selected if i != alpha]
-        weight = values[:, :, alpha : alpha + 1].astype(np.float64)
-        stack = np.concatenate([values[:, :, colour] * weight, weight], axis=2)
-        result = _run(stack, kernels, options, picture.full_range)
+        # 8-bit colour × alpha are whole numbers within the exact range: summed as they are.
+        divisor = 1.0 if not exact or full_range**2 <= EXACT_SAMPLE_LIMIT else full_range
+        real = values.values.astype(np.float64) * values.unit
+        weight = real[:, :, alpha : alpha + 1]
+        stack = np.concatenate([real[:, :, colour] * weight / divisor, weight], axis=2)
+        if not exact:
+            premultiplied = Samples(stack)
+        elif divisor == 1:
+            premultiplied = Samples(stack.astype(np.int32), magnitude=EXACT_SAMPLE_LIMIT)
+        else:
+            premultiplied = carry(stack, full_range)
+        result = _run(premultiplied, kernels, options, full_range)
         new_alpha = result[:, :, -1:]
         safe = np.where(np.abs(new_alpha) > _TINY_ALPHA, new_alpha, 1.0)
-        colour_values = np.where(np.abs(new_alpha) > _TINY_ALPHA, result[:, :, :-1] / safe, 0.0)
+        divided = result[:, :, :-1] * divisor / safe
+        colour_values = np.where(np.abs(new_alpha) > _TINY_ALPHA, divided, 0.0)
         outputs = {c: colour_values[:, :, n] for n, c in enumerate(colour)}
         outputs[alpha] = new_alpha[:, :, 0]
     else:
-        result = _run(values[:, :, selected], kernels, options, picture.full_range)
+        chosen = Samples(values.values[:, :, selected], values.unit, values.magnitude)
+        result = _run(chosen, kernels, options, full_range)
         outputs = {c: result[:, :, n] for n, c in enumerate(selected)}
 
     rest = [i for i in range(len(layout)) if i not in outputs]
     if rest:
-        carried = _carry(values[:, :, rest], kernels, options)
-        outputs.update({c: carried[:, :, n] for n, c in enumerate(rest)})
+        carried = _carry(values.values[:, :, rest], kernels, options)
+        outputs.update({c: carried[:, :, n] * values.unit for n, c in enumerate(rest)})
     dtype = result.dtype
     stacked = np.stack([outputs[i].astype(dtype, copy=False) for i in range(len(layout))], axis=2)
     flags = tuple(i in selected for i in range(len(layout)))
@@ -147,15 +162,19 @@ def filter_picture_rounded(
     pixels = picture.pixels
     layout = picture.layout
     selected = _selected_channels(layout, options.channels, premultiply=False)
-    factor = float(np.iinfo(out_dtype).max) / picture.full_range
-    common = {**options.engine, "turned": options.convolve, "dtype": out_dtype, "factor": factor}
-    every = len(selected) == len(layout)
-    filtered = filter_rounded(
-        pixels if every else pixels[:, :, selected],
-        kernel.weights,
+    finish = Finish(
         scale=kernel.scale,
         offset=kernel.offset_for(picture.full_range),
-        **common,
+        depth=output_depth(out_dtype, picture.full_range),
+    )
+    every = len(selected) == len(layout)
+    filtered = round_samples(
+        pixels if every else pixels[:, :, selected],
+        kernel.weights,
+        finish,
+        out_dtype,
+        options.engine,
+        turned=options.convolve,
     )
     if every:  # no channel to carry: the result is the output as it stands
         return filtered.pixels, (filtered.clipped_low, filtered.clipped_high, filtered.pixels.size)
@@ -163,30 +182,48 @@ def filter_picture_rounded(
     out[:, :, selected] = filtered.pixels
     rest = [i for i in range(len(layout)) if i not in selected]
     if rest:
-        rows, cols = _span(kernel, options.dilation)
-        one_hot = np.zeros((rows, cols))
-        one_hot[rows // 2, cols // 2] = 1.0
-        carried = filter_rounded(pixels[:, :, rest], one_hot, **{**common, "dilation": 1})
+        carried = round_samples(
+            pixels[:, :, rest],
+            _one_hot(kernel, options.dilation),
+            Finish(depth=finish.depth),
+            out_dtype,
+            replace(options.engine, dilation=1),
+            turned=options.convolve,
+        )
         out[:, :, rest] = carried.pixels
     return out, (filtered.clipped_low, filtered.clipped_high, filtered.pixels.size)
 
 
-def _working_values(picture: Picture, gray: bool) -> tuple[npt.NDArray[Any], str]:
+def output_depth(out_dtype: np.dtype[Any], full_range: float) -> float:
+    """What converts the input's units to the output's: 65535/255 for 8-bit in, 16-bit out."""
+    return float(np.iinfo(out_dtype).max) / full_range
+
+
+def _working_values(picture: Picture, gray: bool) -> tuple[Samples, str]:
     """The samples as the engine should see them: as stored, or as luminance if asked.
 
-    Integer samples go to the engine unconverted: it sums them exactly, and the rounded fast
-    path (``filter_picture_rounded``) sees the very same numbers.
+    Integer samples go to the engine unconverted: it sums them exactly, and the fused path
+    (``filter_picture_rounded``) sees the very same numbers. Luminance of integer samples is
+    carried in fixed point, computed one multiply-add at a time (no BLAS, the same everywhere).
     """
     layout = picture.layout
     if not gray or layout in ("L", "LA"):
-        return picture.pixels, layout
-    values = picture.pixels.astype(np.float64)
+        return Samples(picture.pixels), layout
     if layout not in ("RGB", "RGBA"):
         raise UsageError(f"--gray converts RGB to luminance; this image is {layout}")
-    luma = values[:, :, :3] @ np.array(LUMA)
-    if layout == "RGBA":
-        return np.stack([luma, values[:, :, 3]], axis=2), "LA"
-    return luma[:, :, np.newaxis], "L"
+    values = picture.pixels.astype(np.float64)
+    luma = values[:, :, 0] * LUMA[0]
+    luma += values[:, :, 1] * LUMA[1]
+    luma += values[:, :, 2] * LUMA[2]
+    planes = [luma, values[:, :, 3]] if layout == "RGBA" else [luma]
+    stacked = np.stack(planes, axis=2)
+    return _samples(stacked, picture.full_range, not picture.is_float), "LA" if len(
+        planes
+    ) == 2 else "L"
+
+
+def _samples(values: npt.NDArray[np.float64], full_range: float, exact: bool) -> Samples:
+    return carry(values, full_range) if exact else Samples(values)
 
 
 def _selected_channels(layout: str, channels: str | None, premultiply: bool) -> list[int]:
@@ -206,35 +243,32 @@ def _selected_channels(layout: str, channels: str | None, premultiply: bool) -> 
 
 
 def _run(
-    values: npt.NDArray[np.floating],
+    samples: Samples,
     kernels: list[AnyKernel],
     options: FilterOptions,
     full_range: float,
 ) -> npt.NDArray[np.floating]:
-    result: npt.NDArray[Any] = values
-    for kernel in kernels:
-        result = apply_kernel(
-            result,
-            kernel,
-            convolve=options.convolve,
-            full_range=full_range,
-            **options.engine,
-        )
-    return result
+    return chain_values(samples, kernels, options.engine, options.convolve, full_range)
 
 
 def _carry(
-    values: npt.NDArray[np.floating], kernels: list[AnyKernel], options: FilterOptions
+    values: npt.NDArray[Any], kernels: list[AnyKernel], options: FilterOptions
 ) -> npt.NDArray[np.floating]:
     """Unfiltered channels follow each step's geometry: a one-hot kernel at the anchor."""
-    apply = convolve_weights if options.convolve else correlate_weights
+    engine = replace(options.engine, dilation=1)
     result: npt.NDArray[Any] = values
     for kernel in kernels:
-        rows, cols = _span(kernel, options.dilation)
-        one_hot = np.zeros((rows, cols))
-        one_hot[rows // 2, cols // 2] = 1.0
-        result = apply(result, one_hot, **{**options.engine, "dilation": 1})
+        one_hot = _one_hot(kernel, options.dilation)
+        result = respond(result, one_hot, engine, turned=options.convolve)
     return result
+
+
+def _one_hot(kernel: AnyKernel, dilation: int) -> npt.NDArray[np.float64]:
+    """A kernel of ``kernel``'s dilated extent that picks the sample under its anchor."""
+    rows, cols = _span(kernel, dilation)
+    one_hot = np.zeros((rows, cols))
+    one_hot[rows // 2, cols // 2] = 1.0
+    return one_hot
 
 
 def _span(kernel: AnyKernel, dilation: int) -> tuple[int, int]:
@@ -244,7 +278,7 @@ def _span(kernel: AnyKernel, dilation: int) -> tuple[int, int]:
     else:
         spans = [_span(part, 1) for part in kernel.parts]
         rows, cols = max(s[0] for s in spans), max(s[1] for s in spans)
-    return dilation * (rows - 1) + 1, dilation * (cols - 1) + 1
+    return dilated_span(rows, dilation), dilated_span(cols, dilation)
 
 
 def with_overrides(

@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from convcli.filtering.pipeline import Filtered
+from convcli.engine.samples import Clipping, Finish, to_samples
+from convcli.filtering.pipeline import Filtered, output_depth
 from convcli.images.picture import Picture
 
 Depth = Literal["8", "16", "float"]
@@ -52,7 +53,6 @@ def quantize(
     values = result.values.astype(np.float64)
     filtered = np.array(result.filtered)
     source = result.source
-    out_max = 1.0 if depth == "float" else float(np.iinfo(DTYPES[depth]).max)
 
     if absolute:
         values[:, :, filtered] = np.abs(values[:, :, filtered])
@@ -65,14 +65,16 @@ def quantize(
         pixels = values.astype(np.float32)
         return source.with_pixels(pixels, result.layout), Clipped(0, 0, int(filtered.sum()))
 
-    values *= out_max / source.full_range
-    np.rint(values, out=values)
-    chosen = values[:, :, filtered]
+    dtype = np.dtype(DTYPES[depth])
+    pixels = np.empty(values.shape, dtype=dtype)
+    finish = Finish(depth=output_depth(dtype, source.full_range))
+    clipping = Clipping()  # only what clipping did to filtered values is reported
+    for channels, counts in ((filtered, clipping), (~filtered, Clipping())):
+        if channels.any():
+            part = np.empty(values[:, :, channels].shape, dtype=dtype)
+            to_samples(values[:, :, channels], finish, part, counts)
+            pixels[:, :, channels] = part
     clipped = Clipped(
-        low=int(np.count_nonzero(chosen < 0)),
-        high=int(np.count_nonzero(chosen > out_max)),
-        total=int(chosen.size),
+        clipping.low, clipping.high, total=int(np.count_nonzero(filtered)) * values[:, :, 0].size
     )
-    np.clip(values, 0, out_max, out=values)
-    pixels = values.astype(DTYPES[depth])
     return source.with_pixels(pixels, result.layout), clipped

@@ -17,21 +17,25 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from convcli.engine import Finish
 from convcli.engine.borders import source_indices
+from convcli.engine.geometry import anchor, dilated_span
 from convcli.engine.modes import canonical_border
+from convcli.engine.request import EXACT_SAMPLE_LIMIT
+from convcli.engine.samples import Clipping, to_samples
 from convcli.errors import ImageReadError, ImageWriteError, UsageError
-from convcli.filtering.pipeline import FilterOptions
+from convcli.filtering.filters import Samples, carried_unit, carry, kernel_values
+from convcli.filtering.pipeline import FilterOptions, output_depth
 from convcli.kernels import AnyKernel, Kernel
 
-#: Formats read lazily, and written band by band.
-TILED_INPUTS = (".tif", ".tiff", ".zarr", ".npy")
+#: Formats written band by band.
 TILED_OUTPUTS = (".tif", ".tiff", ".zarr", ".npy")
 DASK_HINT = "this needs the Dask extra: pip install 'convcli[dask]'"
 
@@ -137,10 +141,12 @@ def filter_tiled(
     full_range = float(np.iinfo(image.dtype).max) if image.dtype.kind in "ui" else 1.0
     result = array
     steps = [kernel for _ in range(options.repeat) for kernel in chain]
+    carried = False
     for index, kernel in enumerate(steps):
         last = index == len(steps) - 1
         assert isinstance(kernel, Kernel)  # checked above
-        result = _step(result, kernel, options, full_range, out_dtype if last else None)
+        result = _step(result, kernel, options, full_range, out_dtype if last else None, carried)
+        carried = image.dtype.kind in "ui"  # the next step reads fixed point, as in memory
     if not steps:
         result = result.astype(out_dtype)
     if image.ndim == 2:
@@ -175,9 +181,9 @@ def _output_dtype(dtype: np.dtype[Any], depth: str | None) -> np.dtype[Any]:
 
 def _reach(taps: int, dilation: int, turned: bool) -> tuple[int, int]:
     """How far the kernel reads before and after a pixel along one axis."""
-    span = dilation * (taps - 1) + 1
-    anchor = span - 1 - span // 2 if turned else span // 2
-    return anchor, span - 1 - anchor
+    span = dilated_span(taps, dilation)
+    before = anchor(span, turned)
+    return before, span - 1 - before
 
 
 def _step(
@@ -186,8 +192,12 @@ def _step(
     options: FilterOptions,
     full_range: float,
     out_dtype: np.dtype[Any] | None,
+    carried: bool,
 ) -> Any:
-    """One kernel over the whole lazy array: a map_overlap with the kernel's reach as halo."""
+    """One kernel over the whole lazy array: a map_overlap with the kernel's reach as halo.
+
+    ``out_dtype`` None means an intermediate step: its values go on to the next kernel as the
+    in-memory chain carries them (fixed point for integer input, float32 for float input)."""
     reaches = [_reach(kernel.shape[a], options.dilation, options.convolve) for a in (0, 1)]
     depth = {0: max(reaches[0]), 1: max(reaches[1]), 2: 0}
     border = canonical_border(options.border, options.fill)
@@ -195,7 +205,10 @@ def _step(
     array = array.rechunk({axis: _at_least(array.chunks[axis], depth[axis]) for axis in (0, 1)})
     chunks = array.chunks
     shape = array.shape
-    dtype = out_dtype or np.dtype(np.float32)
+    exact = array.dtype.kind in "biu"
+    dtype = out_dtype or np.dtype(np.int32 if exact else np.float32)
+    unit = carried_unit(full_range) if carried else 1.0
+    fill = options.fill / unit  # in the samples' own units
 
     def block(values: npt.NDArray[Any], block_info: dict[Any, Any] | None = None) -> Any:
         assert block_info is not None
@@ -215,9 +228,9 @@ def _step(
                 reaches[axis],
                 shape[axis],
                 border,
-                options.fill,
+                fill,
             )
-        return _filter_block(extended, kernel, options, full_range, out_dtype)
+        return _filter_block(extended, kernel, options, full_range, out_dtype, carried)
 
     return array.map_overlap(
         block,
@@ -285,40 +298,23 @@ def _filter_block(
     options: FilterOptions,
     full_range: float,
     out_dtype: np.dtype[Any] | None,
+    carried: bool,
 ) -> npt.NDArray[Any]:
-    """The block's core, computed as the in-memory engine computes it (valid padding here)."""
-    from convcli.engine import convolve, correlate, filter_rounded
-
-    engine: dict[str, Any] = {
-        "padding": "valid",
-        "dilation": options.dilation,
-        "method": options.method,
-        "threads": 1,
-    }
-    offset = kernel.offset_for(full_range)
-    if out_dtype is not None and out_dtype.kind == "u" and extended.dtype.kind == "u":
-        factor = float(np.iinfo(out_dtype).max) / full_range
-        return filter_rounded(
-            extended,
-            kernel.weights,
-            turned=options.convolve,
-            scale=kernel.scale,
-            offset=offset,
-            dtype=out_dtype,
-            factor=factor,
-            **engine,
-        ).pixels
-    apply = convolve if options.convolve else correlate
-    result = apply(extended, kernel.weights, **engine)
-    if kernel.scale != 1:
-        result *= result.dtype.type(kernel.scale)
-    if offset:
-        result += result.dtype.type(offset)
-    if out_dtype is None or out_dtype.kind == "f":
-        return result.astype(np.float32, copy=False)
-    top = float(np.iinfo(out_dtype).max)
-    values = np.rint(result.astype(np.float64) * (top / full_range))
-    return np.clip(values, 0, top).astype(out_dtype)
+    """The block's core, computed by the very functions the in-memory path calls (with valid
+    padding on the extended block), so every seam holds the in-memory pixels."""
+    engine = replace(options.engine, padding="valid", stride=1, threads=1)
+    if carried:
+        samples = Samples(extended, carried_unit(full_range), EXACT_SAMPLE_LIMIT)
+    else:
+        samples = Samples(extended)
+    values = kernel_values(samples, kernel, engine, options.convolve, full_range)
+    if out_dtype is None:
+        return carry(values, full_range).values if samples.exact else values
+    if out_dtype.kind == "f":
+        return values.astype(np.float32, copy=False)
+    pixels = np.empty(values.shape, dtype=out_dtype)
+    to_samples(values, Finish(depth=output_depth(out_dtype, full_range)), pixels, Clipping())
+    return pixels
 
 
 def _store(result: Any, target: str, band: int, client: Any, dask: Any) -> int:
