@@ -358,3 +358,20 @@ def test_every_generator_is_documented() -> None:
     for name, line in zip(sorted(GENERATORS), lines, strict=True):
         assert line.startswith(f"{name}:")
         assert " — " in line
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "GAUSSIAN:SIGMA=100E153,SIZE=1",  # found by tests/test_fuzz.py: an OverflowError
+        "LOG:SIGMA=1E52,SIZE=1",
+        "dog:sigma1=1,sigma2=1e200,size=1",
+        "unsharp:sigma=1e300,size=3",
+        "disk:radius=1e308",
+        "motion:length=1e308",
+        "gaussian:sigma=1e7",
+    ],
+)
+def test_huge_parameters_are_a_one_line_error_not_an_overflow(spec: str) -> None:
+    """A sigma, radius or length no kernel could hold is refused with what to change."""
+    raises_kernel_error(spec, "above", "wider than the largest kernel")

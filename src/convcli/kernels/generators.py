@@ -87,6 +87,9 @@ def _parse_arguments(arguments: str, spec: str, generator: Generator) -> dict[st
 
 #: Below this a sigma or radius is numerically a single tap; say so instead of dividing by 0.
 _SMALLEST = 1e-3
+#: Above this a sigma, radius or length is wider than any kernel by far (and its powers would
+#: overflow floats): refused with a message instead of an OverflowError.
+_LARGEST = 1e6
 
 
 def _positive(value: float, what: str) -> float:
@@ -96,6 +99,11 @@ def _positive(value: float, what: str) -> float:
         raise KernelError(
             f"{what} of {value:g} is below {_SMALLEST:g}: the kernel would be a single tap "
             "(use 'identity')"
+        )
+    if value > _LARGEST:
+        raise KernelError(
+            f"{what} of {value:g} is above {_LARGEST:g}: far wider than the largest kernel "
+            f"convcli builds ({MAX_KERNEL_SIDE}×{MAX_KERNEL_SIDE})"
         )
     return value
 
