@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+#: The default run sees the same examples every time; ``-m fuzz`` (or HYPOTHESIS_PROFILE=fuzz)
+#: explores at random, and what it finds becomes a fixed regression test.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True, database=None)
+settings.register_profile("fuzz", deadline=None, print_blob=True, max_examples=1_000)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Load the Hypothesis profile before any test module builds its ``settings``."""
+    marks = str(config.getoption("markexpr", "") or "")
+    exploring = "fuzz" in marks and "not fuzz" not in marks
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("fuzz" if exploring else "ci"))
 
 
 @pytest.fixture(autouse=True)

@@ -15,6 +15,7 @@ inside functions or ``TYPE_CHECKING`` blocks alike. See docs/architecture.md.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -207,3 +208,50 @@ def test_only_the_cli_imports_typer_and_rich(path: Path):
     if layer_of(module_name(path)) == "cli":
         return
     assert third_party(path.read_text(encoding="utf-8")) & CLI_ONLY == set()
+
+
+# -- the library speaks its own words --------------------------------------------------------
+
+OPTION = re.compile(r"(^|[\s\"'(])--[a-z]")
+
+
+def flags_named(source: str) -> list[str]:
+    """String constants (docstrings aside) that name a command-line option such as --repeat."""
+    tree = ast.parse(source)
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and ast.get_docstring(node) is not None
+    }
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+        and OPTION.search(node.value)
+    ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in sorted(SOURCE.rglob("*.py")) if "cli" not in p.relative_to(SOURCE).parts],
+    ids=lambda p: str(p.relative_to(SOURCE)),
+)
+def test_library_messages_name_parameters_not_options(path: Path):
+    """Outside cli/, messages say `repeat`; the command line turns that into --repeat."""
+    assert flags_named(path.read_text()) == []
+
+
+def test_the_option_check_sees_an_option_in_a_message():
+    """Negative control: a message naming --repeat is caught, a docstring is not."""
+    source = '"""Set with --repeat."""\nraise ValueError("--repeat must be at least 1")\n'
+    assert flags_named(source) == ["--repeat must be at least 1"]
+
+
+def test_the_command_line_translates_parameters_to_options():
+    from convcli.cli.console import in_options
+
+    assert in_options("`repeat` must be at least 1") == "--repeat must be at least 1"
+    assert in_options("raise `max_pixels` or use `tiled`") == "raise --max-pixels or use --tiled"

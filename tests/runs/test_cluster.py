@@ -129,6 +129,16 @@ def test_without_the_extra_a_cluster_batch_says_how_to_get_it(cli, tmp_path, mon
 # --- end to end: real `dask scheduler` and `dask worker` processes ----------------------------
 
 
+def _scheduler_address(scheduler_file: Path, deadline: float) -> str:
+    """The address, as soon as the scheduler has written all of its file (it writes it once)."""
+    while True:
+        try:
+            return str(json.loads(scheduler_file.read_text())["address"])
+        except (OSError, ValueError, KeyError):
+            assert time.monotonic() < deadline, "the scheduler did not start"
+            time.sleep(0.05)  # polling a file: nothing to wait on
+
+
 @pytest.fixture(scope="module")
 def real_cluster(tmp_path_factory):
     """A scheduler and a worker started as commands, as on a real deployment; both stopped."""
@@ -153,12 +163,7 @@ def real_cluster(tmp_path_factory):
     )
     worker = None
     try:
-        deadline = time.monotonic() + 30
-        while not scheduler_file.exists():
-            assert time.monotonic() < deadline, "the scheduler did not start"
-            time.sleep(0.1)
-        time.sleep(0.2)
-        address = json.loads(scheduler_file.read_text())["address"]
+        address = _scheduler_address(scheduler_file, time.monotonic() + 30)
         worker = subprocess.Popen(
             [
                 dask,

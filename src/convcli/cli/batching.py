@@ -24,13 +24,11 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from convcli.cli.console import EXIT_INTERRUPTED, err_console, one_line, warn
+from convcli.cli.console import EXIT_FAILURE, EXIT_INTERRUPTED, err_console, error, warn
 from convcli.cli.console import Settings as CliSettings
 
 if TYPE_CHECKING:
     from convcli.runs.batch import Job, Naming, Result, Settings, Summary
-
-EXIT_FAILED = 1
 
 
 def is_batch(
@@ -103,14 +101,14 @@ def run_batch(
         if batch.path_key(Path(kernel_file)) in targets:
             raise UsageError(f"an output would overwrite the kernel file {kernel_file}")
     for problem in plan.problems:
-        _error(problem)
+        error(problem)
     if dry_run:
         for job in plan.jobs:  # as bytes: file names need not be valid text
             sys.stdout.buffer.write(
                 os.fsencode(job.source) + b" -> " + os.fsencode(job.target) + b"\n"
             )
         sys.stdout.buffer.flush()
-        return EXIT_FAILED if plan.problems else 0
+        return EXIT_FAILURE if plan.problems else 0
     workers = min(jobs or usable_cores(), max(1, len(plan.jobs)))
     if workers > 1 and settings.output.encoding.threads is None:
         settings = _single_threaded(settings)
@@ -120,7 +118,7 @@ def run_batch(
         def on_result(result: Result) -> None:
             advance()
             if result.status == "failed":
-                _error(result.message)
+                error(result.message)
             elif result.notes:
                 noted.append(f"{result.job.source}: {result.notes[0]}")
 
@@ -141,7 +139,7 @@ def run_batch(
     if not CliSettings.quiet:
         stopped = " (stopped at the first failure)" if summary.stopped_early else ""
         err_console.print(summary.line() + stopped, highlight=False, soft_wrap=True)
-    return EXIT_FAILED if summary.failed else 0
+    return EXIT_FAILURE if summary.failed else 0
 
 
 def _run(
@@ -298,7 +296,3 @@ def _terminate_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def _error(message: str) -> None:
-    err_console.print(Text.assemble(("Error: ", "red bold"), one_line(message)), soft_wrap=True)

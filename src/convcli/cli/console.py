@@ -6,6 +6,7 @@ stdout carries only data (images, arrays, tables asked for); everything else goe
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -18,9 +19,36 @@ from convcli.errors import ConvcliError, UsageError
 out_console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
+#: The exit codes, defined once: 0 success, 1 failure while working, 2 bad usage.
+EXIT_SUCCESS = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+
+#: The library names its parameters in backquotes (`max_pixels`); the command line says which
+#: option sets each one.
+FLAGS = {
+    "abs": "--abs",
+    "channel": "--channel",
+    "channels": "--channels",
+    "depth": "--depth",
+    "fill": "--fill",
+    "format": "--format",
+    "gray": "--gray",
+    "max_pixels": "--max-pixels",
+    "name": "--name",
+    "normalize": "--normalize",
+    "offset": "--offset",
+    "output": "-o",
+    "premultiply": "--premultiply",
+    "region": "--region",
+    "repeat": "--repeat",
+    "retries": "--retries",
+    "scale": "--scale",
+    "suffix": "--suffix",
+    "tiled": "--tiled",
+}
+_PARAMETER = re.compile(r"`([a-z_]+)`")
 
 
 class Settings:
@@ -36,16 +64,22 @@ class Settings:
         cls.quiet = quiet
 
 
+def in_options(message: str) -> str:
+    """A library message in the command line's words: each `parameter` becomes its option."""
+    return _PARAMETER.sub(lambda match: FLAGS.get(match[1], match[1]), message)
+
+
 def warn(message: str) -> None:
     """A one-line warning on stderr (silenced by --quiet)."""
     if not Settings.quiet:
-        err_console.print(Text.assemble(("warning: ", "yellow bold"), message), soft_wrap=True)
+        text = Text.assemble(("warning: ", "yellow bold"), in_options(message))
+        err_console.print(text, soft_wrap=True)
 
 
 def note(message: str) -> None:
     """A one-line remark on stderr (silenced by --quiet)."""
     if not Settings.quiet:
-        err_console.print(Text(message, style="dim"), soft_wrap=True)
+        err_console.print(Text(in_options(message), style="dim"), soft_wrap=True)
 
 
 def one_line(message: str) -> str:
@@ -53,10 +87,15 @@ def one_line(message: str) -> str:
     return message.replace("\r", "\\r").replace("\n", "\\n")
 
 
+def error(message: str) -> None:
+    """Print ``Error: message`` on stderr, on one line, in the command line's words."""
+    text = Text.assemble(("Error: ", "red bold"), one_line(in_options(message)))
+    err_console.print(text, soft_wrap=True)
+
+
 def fail(message: str, code: int = EXIT_FAILURE) -> typer.Exit:
     """Print ``Error: message`` on stderr and return the Exit to raise."""
-    message = one_line(message)
-    err_console.print(Text.assemble(("Error: ", "red bold"), message), soft_wrap=True)
+    error(message)
     return typer.Exit(code)
 
 

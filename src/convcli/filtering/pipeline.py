@@ -93,7 +93,7 @@ def filter_picture(
 ) -> Filtered:
     """Apply ``chain`` (``repeat`` times) to the channels ``options`` selects."""
     if options.repeat < 1:
-        raise UsageError("--repeat must be at least 1")
+        raise UsageError("`repeat` must be at least 1")
     values, layout = _working_values(picture, options.gray)
     selected = _selected_channels(layout, options.channels, options.premultiply)
     alpha = layout.find("A")
@@ -210,7 +210,7 @@ def _working_values(picture: Picture, gray: bool) -> tuple[Samples, str]:
     if not gray or layout in ("L", "LA"):
         return Samples(picture.pixels), layout
     if layout not in ("RGB", "RGBA"):
-        raise UsageError(f"--gray converts RGB to luminance; this image is {layout}")
+        raise UsageError(f"`gray` converts RGB to luminance; this image is {layout}")
     values = picture.pixels.astype(np.float64)
     luma = values[:, :, 0] * LUMA[0]
     luma += values[:, :, 1] * LUMA[1]
@@ -233,7 +233,7 @@ def _selected_channels(layout: str, channels: str | None, premultiply: bool) -> 
         letters = channels.strip().upper()
         if not letters or set(letters) - set(layout):
             raise UsageError(
-                f"--channels {channels!r}: this image's channels are {layout} "
+                f"`channels` {channels!r}: this image's channels are {layout} "
                 f"(choose letters from {', '.join(layout)})"
             )
         chosen = {layout.index(c) for c in letters}

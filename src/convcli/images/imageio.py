@@ -94,7 +94,7 @@ def output_format(name: str, explicit: str | None = None) -> str:
     if implied is None or implied not in Image.SAVE:
         what = f"extension {suffix!r}" if suffix else "no extension"
         raise UsageError(
-            f"{name}: cannot tell the output format ({what}); add --format png or similar"
+            f"{name}: cannot tell the output format ({what}); add `format` png or similar"
         )
     return implied
 
@@ -294,7 +294,7 @@ def _read_text(data: bytes, name: str, max_pixels: int) -> Picture:
         if len(rows) * len(row) > max_pixels:
             raise ImageReadError(
                 f"{name}: more than {max_pixels:,} values, the pixel limit; "
-                "raise it with --max-pixels if the matrix is genuine"
+                "raise it with `max_pixels` if the matrix is genuine"
             )
     if not rows:
         raise ImageReadError(f"{name}: no numbers found")
@@ -343,7 +343,7 @@ def _check_pixels(width: int, height: int, name: str, max_pixels: int) -> None:
         raise ImageReadError(
             f"{name}: {width}×{height} is {width * height:,} pixels, above the limit of "
             f"{max_pixels:,} (a guard against decompression bombs); if the image is genuine, "
-            "raise --max-pixels or filter it tile by tile with --tiled"
+            "raise `max_pixels` or filter it tile by tile with `tiled`"
         )
 
 
@@ -361,7 +361,7 @@ def _encode_text(picture: Picture, name: str, separator: str) -> bytes:
     if picture.pixels.shape[2] != 1:
         raise ImageWriteError(
             f"{name}: a text matrix holds one channel, this result has {picture.layout}; "
-            "use --gray, --channels, or write .npy"
+            "use `gray`, `channels`, or write .npy"
         )
     values = picture.pixels[:, :, 0]
     whole = values.dtype.kind in "iu" or bool(
@@ -422,20 +422,20 @@ def _fit_format(picture: Picture, fmt: str, name: str, notes: list[str]) -> Pict
         if fmt != "TIFF":
             raise ImageWriteError(
                 f"{name}: {fmt} cannot hold float values; write .tif or .npy, "
-                "or choose --depth 8 or 16"
+                "or choose `depth` 8 or 16"
             )
         if layout != "L":
             raise ImageWriteError(
                 f"{name}: float TIFFs hold one channel, this result has {layout}; "
-                "write .npy, or use --gray or --depth 8/16"
+                "write .npy, or use `gray` or `depth` 8/16"
             )
     if pixels.dtype == np.uint16 and layout != "L" and fmt != "PNG":
         raise ImageWriteError(
             f"{name}: convcli writes 16-bit {layout} only as PNG; write .png or .npy, "
-            "or choose --depth 8"
+            "or choose `depth` 8"
         )
     if pixels.dtype == np.uint16 and fmt not in ("PNG", "TIFF"):
-        raise ImageWriteError(f"{name}: {fmt} cannot hold 16-bit samples; use --depth 8")
+        raise ImageWriteError(f"{name}: {fmt} cannot hold 16-bit samples; use `depth` 8")
     alpha_unsupported = fmt in ("JPEG", "BMP", "PPM", "EPS", "PCX")
     if "A" in layout and alpha_unsupported:
         keep = [i for i, c in enumerate(layout) if c != "A"]

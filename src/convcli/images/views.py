@@ -25,7 +25,7 @@ def choose_channel(picture: Picture, channel: str | None) -> int:
     if len(key) == 1 and key in picture.layout:
         return picture.layout.index(key)
     choices = ", ".join(picture.layout) + f" or 0–{len(picture.layout) - 1}"
-    raise UsageError(f"--channel {channel!r}: this image has channels {picture.layout} ({choices})")
+    raise UsageError(f"`channel` {channel!r}: this image has channels {picture.layout} ({choices})")
 
 
 def crop(values: npt.NDArray[Any], box: Box) -> tuple[Box, bool]:
@@ -33,7 +33,7 @@ def crop(values: npt.NDArray[Any], box: Box) -> tuple[Box, bool]:
     x, y, width, height = box
     rows, cols = values.shape[:2]
     if x >= cols or y >= rows:
-        raise UsageError(f"--region {x},{y},{width},{height} lies outside the {cols}×{rows} image")
+        raise UsageError(f"`region` {x},{y},{width},{height} lies outside the {cols}×{rows} image")
     fitted = (x, y, min(width, cols - x), min(height, rows - y))
     return fitted, fitted != box
 

@@ -59,12 +59,12 @@ class Naming:
                 name = self.template.format(stem=source.stem, ext=ext, name=source.name)
             except (KeyError, IndexError, ValueError, AttributeError) as exc:
                 raise UsageError(
-                    f"--name {self.template!r}: use {{stem}}, {{ext}} and {{name}} ({exc})"
+                    f"`name` {self.template!r}: use {{stem}}, {{ext}} and {{name}} ({exc})"
                 ) from None
-            rule = f"--name {self.template!r}"
+            rule = f"`name` {self.template!r}"
         else:
             name = f"{source.stem}{self.suffix}.{ext}" if ext else f"{source.stem}{self.suffix}"
-            rule = f"--suffix {self.suffix!r}"
+            rule = f"`suffix` {self.suffix!r}"
         if not name or "/" in name or os.sep in name or name in (".", ".."):
             raise UsageError(f"{rule} gives the bad file name {name!r}")
         return name
@@ -188,12 +188,12 @@ def _check_collisions(jobs: list[Job]) -> None:
         if key in sources:
             raise UsageError(
                 f"{job.source} would be written over the input {sources[key]}; "
-                "choose another -o, --suffix or --name"
+                "choose another `output`, `suffix` or `name`"
             )
         if key in seen and seen[key] != job.source:
             raise UsageError(
                 f"{seen[key]} and {job.source} would both be written to {job.target}; "
-                "use --suffix or --name, or separate runs"
+                "use `suffix` or `name`, or separate runs"
             )
         seen[key] = job.source
 

@@ -64,5 +64,5 @@ def _convcli_version() -> str:
 def executor(client: Any, retries: int) -> Any:
     """The cluster as a ``concurrent.futures.Executor``; failed tasks retried ``retries`` times."""
     if retries < 0:
-        raise UsageError("--retries must be 0 or more")
+        raise UsageError("`retries` must be 0 or more")
     return client.get_executor(retries=retries)

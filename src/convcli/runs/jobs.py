@@ -133,7 +133,7 @@ def _check_overflow(picture: Picture, chain: list[AnyKernel], options: FilterOpt
             bound = _gain(kernel) * bound + abs(kernel.offset_for(picture.full_range))
     if not bound < 1e37:
         raise UsageError(
-            "the kernels' weights, --scale, --offset, --fill or --repeat make results too large "
+            "the kernels' weights, `scale`, `offset`, `fill` or `repeat` make results too large "
             "for 32-bit floats"
         )
 
@@ -148,7 +148,7 @@ def weight_sum_notes(chain: list[AnyKernel]) -> list[str]:
         if abs(total) > 1e-9 and abs(total - 1) > 1e-9:
             notes.append(
                 f"kernel {kernel.name!r} sums to {total:.6g}, not 0 or 1, so it scales brightness "
-                f"by {total:.6g}; use --scale 1/{kernel.weight_sum:.6g} or 'normalize: true' "
+                f"by {total:.6g}; use `scale` 1/{kernel.weight_sum:.6g} or 'normalize: true' "
                 "to keep it"
             )
     return notes
@@ -164,5 +164,5 @@ def clipping_note(clipped: Clipped, output_max: float) -> str | None:
         f"{clipped.count:,} of {clipped.total:,} values ({percent}%) fell outside "
         f"0..{output_max:g} "
         f"and were clipped ({clipped.low:,} below, {clipped.high:,} above); "
-        "--abs, --normalize, --offset 50% or a .npy output keep them"
+        "`abs`, `normalize`, `offset` 50% or a .npy output keep them"
     )

@@ -165,7 +165,7 @@ def _check_supported(chain: Sequence[AnyKernel], options: FilterOptions) -> None
         raise UsageError("tiled filtering keeps the image's size: padding 'same', stride 1")
     if options.gray or options.premultiply or options.channels:
         raise UsageError(
-            "tiled filtering filters every channel: no --gray, --premultiply or --channels"
+            "tiled filtering filters every channel: no `gray`, `premultiply` or `channels`"
         )
 
 
