@@ -58,8 +58,8 @@ def cli(monkeypatch: pytest.MonkeyPatch):
     from convcli.cli import app
     from convcli.cli import console as consoles
 
-    monkeypatch.setattr(consoles.Settings, "debug", False)
-    monkeypatch.setattr(consoles.Settings, "quiet", False)
+    monkeypatch.setattr(consoles.RunState, "debug", False)
+    monkeypatch.setattr(consoles.RunState, "quiet", False)
     for console in (consoles.out_console, consoles.err_console):
         if getattr(console, "_color_system", None) is not None:  # started from a terminal
             monkeypatch.setattr(console, "_color_system", None)

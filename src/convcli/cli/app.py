@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 
 from convcli.cli import apply_cmd, kernels_cmd, show_cmd
-from convcli.cli.console import Settings
+from convcli.cli.console import RunState
 from convcli.cli.group import ConvcliGroup
+from convcli.cli.options import Quiet
 
 app = typer.Typer(
     name="convcli",
@@ -45,12 +46,10 @@ def root(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show the full traceback when something fails.")
     ] = False,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Print nothing on stderr but errors.")
-    ] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Filter images with convolution kernels."""
-    Settings.set(debug=debug, quiet=quiet)
+    RunState.set(debug=debug, quiet=quiet)
 
 
 def main() -> None:

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from convcli.cli import options
-from convcli.cli.console import Settings as CliSettings
-from convcli.cli.console import note, reporting_errors, warn
+from convcli.cli.console import RunState, note, reporting_errors, warn
+from convcli.cli.options import Quiet
 from convcli.images.limits import DEFAULT_MAX_PIXELS
 
 if TYPE_CHECKING:
@@ -164,10 +164,7 @@ def apply(
         int,
         typer.Option(min=16, help="Tile size in pixels for --tiled.", rich_help_panel=SCALE),
     ] = 2048,
-    quiet: Annotated[
-        bool,
-        typer.Option("--quiet", "-q", help="Print nothing on stderr but errors."),
-    ] = False,
+    quiet: Quiet = False,
     dry_run: Annotated[
         bool,
         typer.Option(
@@ -352,7 +349,7 @@ def apply(
     [dim]$[/] find photos -name '*.png' -print0 | convcli apply blur --files-from - -0 -o out/
     """
     if quiet:
-        CliSettings.quiet = True
+        RunState.quiet = True
     with reporting_errors():
         from convcli.cli.batching import ClusterOptions, is_batch, read_paths, run_batch
         from convcli.cli.tiling import run_tiled

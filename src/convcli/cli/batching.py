@@ -24,8 +24,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from convcli.cli.console import EXIT_FAILURE, EXIT_INTERRUPTED, err_console, error, warn
-from convcli.cli.console import Settings as CliSettings
+from convcli.cli.console import EXIT_FAILURE, EXIT_INTERRUPTED, RunState, err_console, error, warn
 
 if TYPE_CHECKING:
     from convcli.runs.batch import Job, Naming, Result, Settings, Summary
@@ -136,7 +135,7 @@ def run_batch(
         more = f" (and {len(noted) - 1:,} more files with warnings)" if len(noted) > 1 else ""
         warn(noted[0] + more)
     summary.failed += len(plan.problems)
-    if not CliSettings.quiet:
+    if not RunState.quiet:
         stopped = " (stopped at the first failure)" if summary.stopped_early else ""
         err_console.print(summary.line() + stopped, highlight=False, soft_wrap=True)
     return EXIT_FAILURE if summary.failed else 0
@@ -262,7 +261,7 @@ class _Rate(ProgressColumn):
 @contextmanager
 def _progress(total: int) -> Iterator[Any]:
     """A progress bar on stderr when it is a terminal (and not --quiet); else nothing at all."""
-    disabled = CliSettings.quiet or not err_console.is_terminal
+    disabled = RunState.quiet or not err_console.is_terminal
     progress = Progress(
         TextColumn("filtering"),
         BarColumn(),

@@ -51,7 +51,7 @@ FLAGS = {
 _PARAMETER = re.compile(r"`([a-z_]+)`")
 
 
-class Settings:
+class RunState:
     """Options of the root command that every command needs."""
 
     debug = False
@@ -59,7 +59,7 @@ class Settings:
 
     @classmethod
     def set(cls, *, debug: bool, quiet: bool) -> None:
-        """Settings of this run only (an embedding program may run several)."""
+        """The state of this run only (an embedding program may run several)."""
         cls.debug = debug or os.environ.get("CONVCLI_DEBUG", "") not in ("", "0")
         cls.quiet = quiet
 
@@ -71,14 +71,14 @@ def in_options(message: str) -> str:
 
 def warn(message: str) -> None:
     """A one-line warning on stderr (silenced by --quiet)."""
-    if not Settings.quiet:
+    if not RunState.quiet:
         text = Text.assemble(("warning: ", "yellow bold"), in_options(message))
         err_console.print(text, soft_wrap=True)
 
 
 def note(message: str) -> None:
     """A one-line remark on stderr (silenced by --quiet)."""
-    if not Settings.quiet:
+    if not RunState.quiet:
         err_console.print(Text(in_options(message), style="dim"), soft_wrap=True)
 
 
@@ -110,7 +110,7 @@ def reporting_errors() -> Iterator[None]:
         err_console.print("Interrupted.")
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except Exception as exc:
-        if Settings.debug:
+        if RunState.debug:
             raise
         raise fail(*_describe(exc)) from None
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Annotated
 
 import typer
 
 from convcli.engine.modes import BORDER_ALIASES, BORDERS, canonical_border
 from convcli.errors import EngineArgumentError
+
+#: ``--quiet``, which the root command and ``apply`` both take (before or after the command).
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on stderr but errors.")]
 
 
 @dataclass(frozen=True)
