@@ -52,7 +52,7 @@ from convcli.kernels.resolver import resolve_chain
 from convcli.kernels.text import parse_grid, parse_inline, parse_vips_matrix
 from convcli.kernels.yamlfile import parse_yaml_kernels
 
-EXAMPLES = 2_000
+EXAMPLES = 300
 LONG_EXAMPLES = 50_000
 _HEALTH = [
     HealthCheck.too_slow,

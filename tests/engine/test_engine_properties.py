@@ -13,7 +13,7 @@ from convcli import convolve, correlate
 from convcli.engine import BORDERS, PADDINGS
 from convcli.errors import EngineArgumentError
 
-PROPERTY = settings(max_examples=150, deadline=None)
+PROPERTY = settings(max_examples=60, deadline=None)
 FLOAT64 = 1e-9  # float64 results, relative to their scale: far above rounding (about 1e-11 for
 # 25 taps of pixels up to 100 times weights up to 10), far below any misplaced tap
 

@@ -111,7 +111,7 @@ def test_threads_and_band_sizes_never_change_a_result():
 # --- the fused rounded path -----------------------------------------------------------------
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     data=st.data(),
     method=st.sampled_from(METHODS),

@@ -105,7 +105,7 @@ def test_repeat_applies_the_whole_chain_again():
 
 
 def test_repeat_below_one_is_refused():
-    with pytest.raises(UsageError, match="--repeat"):
+    with pytest.raises(UsageError, match="`repeat`"):
         run(Picture(RGBA[:, :, :1], "L"), "box-3", repeat=0)
 
 

@@ -14,7 +14,7 @@ from convcli.kernels import Kernel
 LAYOUTS = ["L", "LA", "RGB", "RGBA"]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     data=st.data(),
     layout=st.sampled_from(LAYOUTS),

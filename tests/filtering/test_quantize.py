@@ -146,7 +146,7 @@ def test_the_clipping_note_gives_counts_share_and_remedies():
     assert note is not None and "\n" not in note
     assert note.startswith("1,240 of 10,000 values (12%) fell outside 0..255")
     assert "(1,234 below, 6 above)" in note
-    assert "--abs" in note and "--normalize" in note and ".npy" in note
+    assert "`abs`" in note and "`normalize`" in note and ".npy" in note
 
 
 @pytest.mark.parametrize(
@@ -183,7 +183,7 @@ def test_a_note_for_each_kernel_whose_weights_sum_to_neither_0_nor_1(spec, count
 
 def test_the_weight_note_gives_the_sum_and_the_fix():
     (note,) = weight_sum_notes([resolve_kernel("1 1 1")])
-    assert "sums to 3" in note and "--scale 1/3" in note
+    assert "sums to 3" in note and "`scale` 1/3" in note
 
 
 def test_a_kernel_repeated_in_a_chain_gets_one_note():

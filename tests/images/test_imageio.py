@@ -253,9 +253,9 @@ def test_cmyk_to_jpeg_stays_cmyk_without_a_note():
 @pytest.mark.parametrize(
     "layout, dtype, fmt, fragments",
     [
-        ("RGB", np.uint16, "TIFF", ["out.tiff", "16-bit RGB", ".png", ".npy", "--depth 8"]),
+        ("RGB", np.uint16, "TIFF", ["out.tiff", "16-bit RGB", ".png", ".npy", "`depth` 8"]),
         ("RGBA", np.uint16, "JPEG", ["out.jpeg", "16-bit"]),
-        ("L", np.uint16, "JPEG", ["out.jpeg", "16-bit", "--depth 8"]),
+        ("L", np.uint16, "JPEG", ["out.jpeg", "16-bit", "`depth` 8"]),
         ("L", np.float32, "PNG", ["out.png", "float", ".tif", ".npy"]),
         ("L", np.float32, "JPEG", ["out.jpeg", ".tif", ".npy"]),
         ("RGB", np.float32, "TIFF", ["out.tiff", "one channel", ".npy"]),
@@ -405,7 +405,7 @@ def test_a_decompression_bomb_is_refused_from_its_header_quickly(data):
         read_picture(data, "bomb.png")
     assert time.perf_counter() - started < 1.0
     message = str(raised.value)
-    assert message.startswith("bomb.png") and "--max-pixels" in message
+    assert message.startswith("bomb.png") and "`max_pixels`" in message
 
 
 def test_the_pixel_limit_is_a_parameter():
@@ -416,7 +416,7 @@ def test_the_pixel_limit_is_a_parameter():
         read_picture(png, "t.png", max_pixels=255)
     stream = io.BytesIO()
     np.save(stream, np.zeros((16, 16)))
-    with pytest.raises(ImageReadError, match="--max-pixels"):
+    with pytest.raises(ImageReadError, match="`max_pixels`"):
         read_picture(stream.getvalue(), "a.npy", max_pixels=255)
 
 

@@ -23,12 +23,12 @@ from convcli.kernels.text import parse_grid, parse_inline
 from convcli.kernels.yamlfile import KEYS, parse_yaml_kernels
 
 PROPERTY = settings(
-    max_examples=150,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 FUZZ = settings(
-    max_examples=200,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -254,7 +254,7 @@ def test_names_come_from_the_suffix_the_template_and_the_format(naming, source, 
 )
 def test_a_bad_template_is_a_usage_error(template):
     """Unknown fields, bad syntax and names that are not plain file names are usage errors."""
-    with pytest.raises(UsageError, match="--name"):
+    with pytest.raises(UsageError, match="`name`"):
         Naming(template=template).name_for(Path("photo.png"))
 
 

@@ -11,7 +11,7 @@ import numpy.typing as npt
 
 from convcli.engine import direct, fft, separable
 from convcli.engine.plan import Plan, make_plan
-from convcli.engine.request import LIMB_BITS, IntOrPair, Request, build_request
+from convcli.engine.request import IntOrPair, Request, build_request
 from convcli.engine.samples import Clipping, Finish, response_of, sums_to_samples
 from convcli.engine.strips import Scratch, StripReader, run_bands
 from convcli.errors import EngineArgumentError
@@ -249,16 +249,16 @@ def _to_float(request: Request, plan: Plan, dtype: np.dtype[Any]) -> npt.NDArray
     return result.reshape(request.user_shape)
 
 
-def sample_limbs(request: Request, count: int) -> list[Request]:
+def sample_limbs(request: Request, count: int, bits: int) -> list[Request]:
     """The request's samples as ``count`` 8-bit limbs, lowest first (the top one keeps the
     sign): ``sample = sum_a limb_a << 8a``, the fill value split alike."""
     if count == 1:
         return [request]
     image, fill = request.image, int(request.fill)
-    mask = (1 << LIMB_BITS) - 1
+    mask = (1 << bits) - 1
     limbs = []
     for number in range(count):
-        shift = number * LIMB_BITS
+        shift = number * bits
         if number == count - 1:  # >> floors, for negative samples too
             values, part = image >> shift, fill >> shift
         else:
@@ -270,7 +270,7 @@ def sample_limbs(request: Request, count: int) -> list[Request]:
 def _execute(request: Request, plan: Plan, sink: Sink) -> None:
     """Run ``plan`` band by band, handing each band's sums to ``sink``."""
     accumulator = plan.accumulator
-    limbs = sample_limbs(request, plan.limbs)
+    limbs = sample_limbs(request, plan.limbs, plan.limb_bits)
     readers = [StripReader(limb, accumulator) for limb in limbs]
     rows, cols = request.rows, request.cols
     channels = request.image.shape[2]
@@ -314,14 +314,14 @@ def _execute(request: Request, plan: Plan, sink: Sink) -> None:
             total = buffers("total", shape)
             np.copyto(total, compute(readers[0], first, last))
             high = compute(readers[1], first, last)
-            np.add(total, np.ldexp(high, LIMB_BITS), out=total)
+            np.add(total, np.ldexp(high, plan.limb_bits), out=total)
             sink(first, last, total)
             return
         wide = buffers("total", shape, np.dtype(np.int64))
         for number, reader in enumerate(readers):
             part = compute(reader, first, last).astype(np.int64)
             if number:  # each limb's sums are exact: shift and add them in integers
-                np.left_shift(part, number * LIMB_BITS, out=part)
+                np.left_shift(part, number * plan.limb_bits, out=part)
                 wide += part
             else:
                 wide[...] = part

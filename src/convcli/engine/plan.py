@@ -18,7 +18,7 @@ import numpy.typing as npt
 from convcli.engine import fft
 from convcli.engine.direct import tap_groups
 from convcli.engine.forms import IntegerForm, Term, integer_form
-from convcli.engine.request import LIMB_BITS, Request
+from convcli.engine.request import LIMB_BITS, SUM_LIMB_BITS, Request
 from convcli.engine.separable import float_terms, is_box
 from convcli.engine.strips import band_height, default_threads
 from convcli.errors import EngineArgumentError
@@ -63,7 +63,8 @@ class Plan:
     reason: str = ""
     exact: bool = False  #: the strategy's sums are exact integers (after ``rint`` if ``snap``)
     snap: bool = False  #: float arithmetic within 0.5 of the exact sums: round them
-    limbs: int = 1  #: 8-bit sample limbs, summed one after the other
+    limbs: int = 1  #: sample limbs, summed one after the other
+    limb_bits: int = LIMB_BITS  #: the bits of each limb but the top one
     kernel_limbs: fft.KernelLimbs | None = None  #: the FFT's split of the weights
 
     def describe(self) -> str:
@@ -78,7 +79,9 @@ class Plan:
         threads = f"{self.threads} thread{'s' if self.threads != 1 else ''}"
         sums = ""
         if self.exact:
-            limbs = f" over {self.limbs} 8-bit sample limbs" if self.limbs > 1 else ""
+            limbs = (
+                f" over {self.limbs} {self.limb_bits}-bit sample limbs" if self.limbs > 1 else ""
+            )
             sums = f" exact integer sums{limbs};"
         return (
             f"plan: {kinds[self.method]}; {self.accumulator} accumulator;{sums} {threads}; "
@@ -94,6 +97,7 @@ class _Option:
     terms: list[Term] = field(default_factory=list)
     snap: bool = False
     limbs: int = 1
+    limb_bits: int = LIMB_BITS
     kernel_limbs: fft.KernelLimbs | None = None
     refusal: str = ""
 
@@ -154,6 +158,7 @@ def make_plan(request: Request, method: str = "auto", threads: int | None = None
         exact=request.exact,
         snap=option.snap,
         limbs=option.limbs,
+        limb_bits=option.limb_bits,
         kernel_limbs=option.kernel_limbs,
     )
 
@@ -162,7 +167,7 @@ def _exact_options(request: Request, form: IntegerForm) -> dict[Strategy, _Optio
     """Each strategy's way to the exact integer sums of ``form``."""
     assert request.sample_bound is not None
     samples = request.sample_bound
-    split = request.sample_limbs()
+    split = request.sample_limbs(SUM_LIMB_BITS)
     non_negative = request.non_negative and _non_negative(form)
 
     def summing(bound: float, terms: list[Term]) -> _Option:
@@ -171,7 +176,7 @@ def _exact_options(request: Request, form: IntegerForm) -> dict[Strategy, _Optio
         if narrow is not None:
             return _Option(narrow, terms)
         limbs = 1 if bound * samples < FLOAT_EXACT else split
-        return _Option(np.dtype(np.float64), terms, limbs=limbs)
+        return _Option(np.dtype(np.float64), terms, limbs=limbs, limb_bits=SUM_LIMB_BITS)
 
     matrix_sum = float(np.abs(form.matrix).sum())
     if form.terms:
@@ -184,7 +189,7 @@ def _exact_options(request: Request, form: IntegerForm) -> dict[Strategy, _Optio
             refusal="method 'separable' needs a kernel that is a sum of a few rank-1 terms "
             "(this one is not); use 'direct' or 'fft'",
         )
-    fft_split = 1 if matrix_sum * samples <= fft.EXACT_SUM else split
+    fft_split = 1 if matrix_sum * samples <= fft.EXACT_SUM else request.sample_limbs(LIMB_BITS)
     limb_samples = samples if fft_split == 1 else 2**LIMB_BITS
     return {
         "direct": summing(matrix_sum, []),

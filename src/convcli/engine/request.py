@@ -22,8 +22,10 @@ IntOrPair = int | Sequence[int]
 #: Whole-number samples up to this magnitude are summed exactly (16-bit images, and the
 #: fixed-point intermediates of chains).
 EXACT_SAMPLE_LIMIT = 2**20
-#: Exact strategies split wider samples into limbs of this many bits.
+#: The FFT splits wider samples into limbs of this many bits (its sums must stay below 2^42).
 LIMB_BITS = 8
+#: Direct and separable sums split them into wider limbs (theirs must stay below 2^53).
+SUM_LIMB_BITS = 10
 
 
 @dataclass(frozen=True)
@@ -62,10 +64,10 @@ class Request:
         (or a stated magnitude within 2^20) and a whole fill value."""
         return self.sample_bound is not None
 
-    def sample_limbs(self) -> int:
-        """8-bit limbs the samples split into (1 when they fit one)."""
+    def sample_limbs(self, bits: int) -> int:
+        """Limbs of ``bits`` bits the samples split into (1 when they fit one)."""
         assert self.sample_bound is not None
-        return max(1, -(-int(self.sample_bound).bit_length() // LIMB_BITS))
+        return max(1, -(-int(self.sample_bound).bit_length() // bits))
 
     def float_dtype(self) -> np.dtype[Any]:
         """The float accumulator: float64 for float64 and wide integer input, else float32."""
