@@ -664,7 +664,7 @@ def test_a_worker_process_that_dies_fails_only_its_file(cli, tmp_path, monkeypat
 
 
 #: An interruptible batch: 60 images of 256×256 RGB, each taking tens of milliseconds.
-SLOW = ["gaussian:sigma=3", "--repeat", "20"]
+SLOW = ["gaussian:sigma=3", "--repeat", "8"]
 
 
 @pytest.fixture(scope="module")
