@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -49,17 +50,6 @@ SYMMETRIC = [
     "dog:sigma1=1,sigma2=2",
     "unsharp:sigma=1,amount=1.5",
 ]
-
-
-def raises_kernel_error(spec: str, *fragments: str) -> str:
-    """``generate(spec)`` must raise a one-line KernelError containing every fragment."""
-    with pytest.raises(KernelError) as caught:
-        generate(spec)
-    message = str(caught.value)
-    assert "\n" not in message
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in {message!r}"
-    return message
 
 
 @pytest.mark.parametrize("spec", BLURS + SHARPENERS)
@@ -292,9 +282,11 @@ def test_parameter_spelling_is_forgiving(spec: str, same_as: str) -> None:
         ("", ["unknown kernel generator"]),
     ],
 )
-def test_parameter_errors_say_what_to_write(spec: str, fragments: list[str]) -> None:
+def test_parameter_errors_say_what_to_write(
+    spec: str, fragments: list[str], raises_kernel_error: Callable[..., str]
+) -> None:
     """Bad parameters are one-line KernelErrors naming the parameter and the usage."""
-    raises_kernel_error(spec, *fragments)
+    raises_kernel_error(lambda: generate(spec), *fragments)
 
 
 @pytest.mark.parametrize(
@@ -316,10 +308,12 @@ def test_parameter_errors_say_what_to_write(spec: str, fragments: list[str]) -> 
         "unsharp:sigma=1e9",
     ],
 )
-def test_sizes_above_the_limit_are_refused_before_allocating(spec: str) -> None:
+def test_sizes_above_the_limit_are_refused_before_allocating(
+    spec: str, raises_kernel_error: Callable[..., str]
+) -> None:
     """Parameters needing a kernel above the limit are refused fast, with the limit named."""
     started = time.perf_counter()
-    raises_kernel_error(spec, f"{MAX_KERNEL_SIDE}×{MAX_KERNEL_SIDE}")
+    raises_kernel_error(lambda: generate(spec), f"{MAX_KERNEL_SIDE}×{MAX_KERNEL_SIDE}")
     assert time.perf_counter() - started < 2
 
 
@@ -372,6 +366,8 @@ def test_every_generator_is_documented() -> None:
         "gaussian:sigma=1e7",
     ],
 )
-def test_huge_parameters_are_a_one_line_error_not_an_overflow(spec: str) -> None:
+def test_huge_parameters_are_a_one_line_error_not_an_overflow(
+    spec: str, raises_kernel_error: Callable[..., str]
+) -> None:
     """A sigma, radius or length no kernel could hold is refused with what to change."""
-    raises_kernel_error(spec, "above", "wider than the largest kernel")
+    raises_kernel_error(lambda: generate(spec), "above", "wider than the largest kernel")

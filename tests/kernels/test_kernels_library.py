@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 from convcli import apply_kernel
-from convcli.errors import KernelError
 from convcli.kernels import (
     CombinedKernel,
     Kernel,
@@ -68,17 +67,6 @@ TOWARDS = {
     "W": (0, -1),
     "NW": (-1, -1),
 }
-
-
-def raises_kernel_error(action: Callable[[], object], *fragments: str) -> str:
-    """Run ``action``; it must raise a one-line KernelError containing every fragment."""
-    with pytest.raises(KernelError) as caught:
-        action()
-    message = str(caught.value)
-    assert "\n" not in message, f"multi-line message: {message!r}"
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in {message!r}"
-    return message
 
 
 def plain(name: str) -> Kernel:
@@ -511,7 +499,7 @@ def test_hidden_and_foreign_files_are_ignored(user_kernels: Path) -> None:
     ],
 )
 def test_broken_user_file_does_not_break_other_lookups(
-    user_kernels: Path, name: str, text: str
+    user_kernels: Path, name: str, text: str, raises_kernel_error: Callable[..., str]
 ) -> None:
     """A broken user file is listed with its error; other names still resolve."""
     write(user_kernels, name, text)
@@ -526,13 +514,17 @@ def test_broken_user_file_does_not_break_other_lookups(
     raises_kernel_error(lambda: resolve_kernel("broken"), str(user_kernels / name))
 
 
-def test_broken_user_file_does_not_hide_suggestions(user_kernels: Path) -> None:
+def test_broken_user_file_does_not_hide_suggestions(
+    user_kernels: Path, raises_kernel_error: Callable[..., str]
+) -> None:
     """Unknown-name suggestions still work with a broken user file present."""
     write(user_kernels, "broken.yaml", "weights: [[1, 2]\n")
     raises_kernel_error(lambda: resolve_kernel("sobel-z"), "did you mean", "sobel-x")
 
 
-def test_user_combine_of_an_unknown_name_does_not_break_lookups(user_kernels: Path) -> None:
+def test_user_combine_of_an_unknown_name_does_not_break_lookups(
+    user_kernels: Path, raises_kernel_error: Callable[..., str]
+) -> None:
     """A user kernel combining a name that does not exist breaks only itself."""
     # Resolving it (or any other name) must not recurse forever through the "did you mean"
     # suggestions, which re-read the same file.
@@ -598,35 +590,43 @@ def test_names_ignore_case_underscores_and_spaces(spelling: str) -> None:
         ("emboss-gray", "emboss-grey"),
     ],
 )
-def test_unknown_names_suggest_close_names(typo: str, suggestion: str) -> None:
+def test_unknown_names_suggest_close_names(
+    typo: str, suggestion: str, raises_kernel_error: Callable[..., str]
+) -> None:
     """An unknown name is an error suggesting the closest library names."""
     raises_kernel_error(
         lambda: resolve_kernel(typo), f"unknown kernel {typo!r}", "did you mean", suggestion
     )
 
 
-def test_unknown_name_lists_kernels_with_that_tag() -> None:
+def test_unknown_name_lists_kernels_with_that_tag(raises_kernel_error: Callable[..., str]) -> None:
     """An unknown name that is a tag lists the kernels carrying it."""
     raises_kernel_error(lambda: resolve_kernel("blur"), "tagged 'blur'", "box-3", "gaussian-3")
 
 
-def test_unknown_name_suggests_user_kernels(user_kernels: Path) -> None:
+def test_unknown_name_suggests_user_kernels(
+    user_kernels: Path, raises_kernel_error: Callable[..., str]
+) -> None:
     """Suggestions include the user's own kernels."""
     write(user_kernels, "my-special-edge.txt", "1\n")
     raises_kernel_error(lambda: resolve_kernel("my-special-edg"), "my-special-edge")
 
 
-def test_completely_unknown_name_says_where_to_look() -> None:
+def test_completely_unknown_name_says_where_to_look(
+    raises_kernel_error: Callable[..., str],
+) -> None:
     """A name with no close match still says how to see the library."""
     raises_kernel_error(lambda: resolve_kernel("qqqqqqqq"), "unknown kernel 'qqqqqqqq'", "list")
 
 
-def test_generator_name_alone_asks_for_parameters() -> None:
+def test_generator_name_alone_asks_for_parameters(raises_kernel_error: Callable[..., str]) -> None:
     """A bare generator name asks for its parameters."""
     raises_kernel_error(lambda: resolve_kernel("gaussian"), "generator", "gaussian:sigma=")
 
 
-def test_self_referencing_combine_is_a_clear_error(user_kernels: Path) -> None:
+def test_self_referencing_combine_is_a_clear_error(
+    user_kernels: Path, raises_kernel_error: Callable[..., str]
+) -> None:
     """a.yaml combining ``a`` is a KernelError naming the cycle, not a RecursionError."""
     write(user_kernels, "a.yaml", "combine: sum\nkernels: [a]\n")
     raises_kernel_error(lambda: resolve_kernel("a"), "a.yaml", "refers to itself")
@@ -637,14 +637,18 @@ def test_self_referencing_combine_is_a_clear_error(user_kernels: Path) -> None:
     assert resolve_kernel("sobel").name == "sobel"
 
 
-def test_mutually_referencing_combines_are_a_clear_error(user_kernels: Path) -> None:
+def test_mutually_referencing_combines_are_a_clear_error(
+    user_kernels: Path, raises_kernel_error: Callable[..., str]
+) -> None:
     """p combining q combining p is a KernelError that shows the cycle."""
     write(user_kernels, "p.yaml", "combine: sum\nkernels: [q]\n")
     write(user_kernels, "q.yaml", "combine: sum\nkernels: ['1', p]\n")
     raises_kernel_error(lambda: resolve_kernel("p"), "refers to itself", "p → q → p")
 
 
-def test_long_reference_chains_are_limited(user_kernels: Path) -> None:
+def test_long_reference_chains_are_limited(
+    user_kernels: Path, raises_kernel_error: Callable[..., str]
+) -> None:
     """A chain of kernels referring to each other more than 8 deep is refused."""
     for index in range(12):
         write(user_kernels, f"c{index}.yaml", f"combine: sum\nkernels: [c{index + 1}]\n")

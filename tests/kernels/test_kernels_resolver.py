@@ -11,19 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from convcli.errors import KernelError
 from convcli.kernels import CombinedKernel, Kernel, resolve_kernel
-
-
-def raises_kernel_error(action: Callable[[], object], *fragments: str) -> str:
-    """Run ``action``; it must raise a one-line KernelError containing every fragment."""
-    with pytest.raises(KernelError) as caught:
-        action()
-    message = str(caught.value)
-    assert "\n" not in message, f"multi-line message: {message!r}"
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in {message!r}"
-    return message
 
 
 @pytest.fixture
@@ -94,17 +82,21 @@ def test_relative_absolute_and_home_paths(
 @pytest.mark.parametrize(
     "spec", ["missing.txt", "missing.yaml", "missing.mat", "missing.npy", "dir/thing", "a/b.csv"]
 )
-def test_missing_path_is_an_error_saying_so(workdir: Path, spec: str) -> None:
+def test_missing_path_is_an_error_saying_so(
+    workdir: Path, spec: str, raises_kernel_error: Callable[..., str]
+) -> None:
     """A spec that looks like a path but does not exist says the file does not exist."""
     raises_kernel_error(lambda: resolve_kernel(spec), "does not exist", spec)
 
 
-def test_missing_list_file_with_hash_name_is_an_error(workdir: Path) -> None:
+def test_missing_list_file_with_hash_name_is_an_error(
+    workdir: Path, raises_kernel_error: Callable[..., str]
+) -> None:
     """``missing.yaml#name`` says the file does not exist."""
     raises_kernel_error(lambda: resolve_kernel("missing.yaml#a"), "missing.yaml does not exist")
 
 
-def test_directory_path_is_an_error(workdir: Path) -> None:
+def test_directory_path_is_an_error(workdir: Path, raises_kernel_error: Callable[..., str]) -> None:
     """A path to a directory is refused as not a regular file."""
     (workdir / "kernels.yaml").mkdir()
     raises_kernel_error(lambda: resolve_kernel("kernels.yaml"), "not a regular file")
@@ -129,14 +121,18 @@ def test_hash_selects_a_kernel_from_a_list_file(list_file: Path) -> None:
     np.testing.assert_array_equal(plain(f"{list_file}#EDGE").weights, [[-1, 1]])
 
 
-def test_hash_selection_of_an_unknown_name_lists_the_names(list_file: Path) -> None:
+def test_hash_selection_of_an_unknown_name_lists_the_names(
+    list_file: Path, raises_kernel_error: Callable[..., str]
+) -> None:
     """Asking a list file for a name it lacks lists the names it has."""
     raises_kernel_error(
         lambda: resolve_kernel("set.yaml#sharp"), "no kernel named 'sharp'", "blur, edge, both"
     )
 
 
-def test_multi_kernel_file_without_hash_lists_the_names(list_file: Path) -> None:
+def test_multi_kernel_file_without_hash_lists_the_names(
+    list_file: Path, raises_kernel_error: Callable[..., str]
+) -> None:
     """A list file without ``#name`` is an error listing its names and how to pick one."""
     raises_kernel_error(
         lambda: resolve_kernel("set.yaml"), "holds 3 kernels", "blur, edge, both", "#NAME"
@@ -197,7 +193,9 @@ def test_inline_comes_before_the_library(user_kernels: Path, workdir: Path) -> N
     assert kernel.source == "inline"
 
 
-def test_inline_errors_are_reported_not_looked_up(workdir: Path) -> None:
+def test_inline_errors_are_reported_not_looked_up(
+    workdir: Path, raises_kernel_error: Callable[..., str]
+) -> None:
     """A broken inline matrix reports the matrix problem, not an unknown name."""
     raises_kernel_error(lambda: resolve_kernel("1 2; 3"), "inline kernel", "different lengths")
 
@@ -249,7 +247,9 @@ def test_generator_fractions_resolve(workdir: Path, spec: str) -> None:
     assert plain(spec).source == "generator"
 
 
-def test_unknown_generator_is_an_error(workdir: Path) -> None:
+def test_unknown_generator_is_an_error(
+    workdir: Path, raises_kernel_error: Callable[..., str]
+) -> None:
     """An unknown ``NAME:`` lists the generators."""
     raises_kernel_error(lambda: resolve_kernel("blur:radius=2"), "unknown kernel generator")
 
@@ -258,13 +258,13 @@ def test_unknown_generator_is_an_error(workdir: Path) -> None:
 
 
 @pytest.mark.parametrize("spec", ["", "   ", "\t\n"])
-def test_empty_spec_is_an_error(spec: str) -> None:
+def test_empty_spec_is_an_error(spec: str, raises_kernel_error: Callable[..., str]) -> None:
     """An empty spec says no kernel was given."""
     raises_kernel_error(lambda: resolve_kernel(spec), "no kernel given")
 
 
 @pytest.mark.parametrize("spec", [None, 3, b"sobel"])
-def test_non_text_spec_is_an_error(spec: object) -> None:
+def test_non_text_spec_is_an_error(spec: object, raises_kernel_error: Callable[..., str]) -> None:
     """A spec that is not text is a KernelError, not a TypeError."""
     raises_kernel_error(lambda: resolve_kernel(spec))  # type: ignore[arg-type]
 
@@ -279,6 +279,8 @@ def test_non_text_spec_is_an_error(spec: object) -> None:
         pytest.param("nul\x00byte", id="nul-byte"),
     ],
 )
-def test_odd_specs_are_kernel_errors(workdir: Path, spec: str) -> None:
+def test_odd_specs_are_kernel_errors(
+    workdir: Path, spec: str, raises_kernel_error: Callable[..., str]
+) -> None:
     """Specs the file system cannot look up still give a KernelError, never OSError."""
     raises_kernel_error(lambda: resolve_kernel(spec))

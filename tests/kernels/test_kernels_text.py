@@ -14,22 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from convcli.errors import KernelError
 from convcli.kernels import MAX_KERNEL_SIDE, Kernel, resolve_kernel
 from convcli.kernels.text import looks_inline, parse_grid, parse_inline, parse_vips_matrix
 
 SHARPEN = [[0, -1, 0], [-1, 5, -1], [0, -1, 0]]
-
-
-def raises_kernel_error(action: Callable[[], object], *fragments: str) -> str:
-    """Run ``action``; it must raise a one-line KernelError containing every fragment."""
-    with pytest.raises(KernelError) as caught:
-        action()
-    message = str(caught.value)
-    assert "\n" not in message, f"multi-line message: {message!r}"
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in {message!r}"
-    return message
 
 
 def kernel_at(path: Path) -> Kernel:
@@ -93,12 +81,14 @@ def test_grid_reads_exact_weights(text: str, expected: list[list[float]]) -> Non
         pytest.param("0x10", ["line 1", "not a number"], id="hex"),
     ],
 )
-def test_grid_errors_name_the_place_and_problem(text: str, fragments: list[str]) -> None:
+def test_grid_errors_name_the_place_and_problem(
+    text: str, fragments: list[str], raises_kernel_error: Callable[..., str]
+) -> None:
     """A bad grid raises a one-line KernelError naming the file, the line and the problem."""
     raises_kernel_error(lambda: parse_grid(text, "k.txt"), *fragments)
 
 
-def test_grid_line_numbers_count_from_first_line() -> None:
+def test_grid_line_numbers_count_from_first_line(raises_kernel_error: Callable[..., str]) -> None:
     """``first_line`` shifts the reported line numbers (used for YAML text blocks)."""
     raises_kernel_error(lambda: parse_grid("1 2\n3", "k.yaml", first_line=7), "k.yaml line 8")
 
@@ -112,7 +102,9 @@ def test_grid_line_numbers_count_from_first_line() -> None:
         pytest.param(" ".join(["1"] * (MAX_KERNEL_SIDE + 1)), id="one-column-too-many"),
     ],
 )
-def test_grid_refuses_absurd_sizes_quickly(text: str) -> None:
+def test_grid_refuses_absurd_sizes_quickly(
+    text: str, raises_kernel_error: Callable[..., str]
+) -> None:
     """Grids bigger than the largest kernel are refused, with the limit in the message."""
     started = time.perf_counter()
     raises_kernel_error(lambda: parse_grid(text, "k.txt"), str(MAX_KERNEL_SIDE))
@@ -272,7 +264,9 @@ def test_imagemagick_default_origin_is_imagemagicks(width: int, height: int) -> 
         ),
     ],
 )
-def test_inline_errors_say_what_is_wrong(spec: str, fragments: list[str]) -> None:
+def test_inline_errors_say_what_is_wrong(
+    spec: str, fragments: list[str], raises_kernel_error: Callable[..., str]
+) -> None:
     """A bad inline matrix raises a one-line KernelError that quotes the spec and the problem."""
     started = time.perf_counter()
     raises_kernel_error(lambda: parse_inline(spec), "inline kernel", *fragments)
@@ -286,12 +280,14 @@ def test_inline_errors_say_what_is_wrong(spec: str, fragments: list[str]) -> Non
         pytest.param("[[" + "1" * 5000 + "]]", id="5000-digit-integer"),
     ],
 )
-def test_inline_json_with_huge_integers_is_a_kernel_error(spec: str) -> None:
+def test_inline_json_with_huge_integers_is_a_kernel_error(
+    spec: str, raises_kernel_error: Callable[..., str]
+) -> None:
     """A JSON integer too big for a float is refused with a KernelError, not OverflowError."""
     raises_kernel_error(lambda: parse_inline(spec), "inline kernel")
 
 
-def test_inline_error_shortens_long_specs() -> None:
+def test_inline_error_shortens_long_specs(raises_kernel_error: Callable[..., str]) -> None:
     """Error messages quote at most the start of a very long inline spec."""
     message = raises_kernel_error(lambda: parse_inline("1 " * 50 + "x"))
     assert len(message) < 200
@@ -342,28 +338,36 @@ def test_text_file_with_byte_order_mark_is_read(tmp_path: Path) -> None:
     np.testing.assert_array_equal(kernel_at(path).weights, [[1, 2, 1]])
 
 
-def test_text_file_without_numbers_names_the_file(tmp_path: Path) -> None:
+def test_text_file_without_numbers_names_the_file(
+    tmp_path: Path, raises_kernel_error: Callable[..., str]
+) -> None:
     """A text file holding only separators is refused with an error naming the file."""
     path = tmp_path / "commas.txt"
     path.write_text(",,\n", encoding="utf-8")
     raises_kernel_error(lambda: resolve_kernel(str(path)), str(path), "empty")
 
 
-def test_text_file_error_names_the_file_and_line(tmp_path: Path) -> None:
+def test_text_file_error_names_the_file_and_line(
+    tmp_path: Path, raises_kernel_error: Callable[..., str]
+) -> None:
     """A ragged text file's error gives the file's path and the offending line."""
     path = tmp_path / "bad.csv"
     path.write_text("1,2,3\n4,5\n", encoding="utf-8")
     raises_kernel_error(lambda: resolve_kernel(str(path)), f"{path} line 2", "expected 3")
 
 
-def test_non_utf8_text_file_is_refused(tmp_path: Path) -> None:
+def test_non_utf8_text_file_is_refused(
+    tmp_path: Path, raises_kernel_error: Callable[..., str]
+) -> None:
     """A text kernel that is not UTF-8 is refused with a KernelError naming the file."""
     path = tmp_path / "latin.txt"
     path.write_bytes(b"1 2 \xff\n")
     raises_kernel_error(lambda: resolve_kernel(str(path)), str(path), "UTF-8")
 
 
-def test_huge_text_file_is_refused_before_reading(tmp_path: Path) -> None:
+def test_huge_text_file_is_refused_before_reading(
+    tmp_path: Path, raises_kernel_error: Callable[..., str]
+) -> None:
     """A kernel file over 4 MiB is refused quickly, with the limit in the message."""
     path = tmp_path / "huge.txt"
     path.write_bytes(b"1 " * (2 * 1024 * 1024 + 1))
@@ -372,7 +376,9 @@ def test_huge_text_file_is_refused_before_reading(tmp_path: Path) -> None:
     assert time.perf_counter() - started < 2
 
 
-def test_tall_text_file_is_refused_quickly(tmp_path: Path) -> None:
+def test_tall_text_file_is_refused_quickly(
+    tmp_path: Path, raises_kernel_error: Callable[..., str]
+) -> None:
     """A 100000×1 text kernel is refused in well under two seconds, naming the limit."""
     path = tmp_path / "tall.txt"
     path.write_text("1\n" * 100_000, encoding="utf-8")
@@ -447,7 +453,9 @@ def test_vips_matrix_scale_is_a_divisor(
         pytest.param("1e300 1\n1\n", [str(MAX_KERNEL_SIDE)], id="astronomical-width"),
     ],
 )
-def test_vips_matrix_errors(text: str, fragments: list[str]) -> None:
+def test_vips_matrix_errors(
+    text: str, fragments: list[str], raises_kernel_error: Callable[..., str]
+) -> None:
     """A malformed .mat file raises a one-line KernelError naming the file, line and problem."""
     started = time.perf_counter()
     raises_kernel_error(lambda: parse_vips_matrix(text, "m.mat"), "m.mat", *fragments)
@@ -505,7 +513,12 @@ def _npy_header_only(shape: tuple[int, ...]) -> bytes:
         pytest.param(_npy_header_only((10**12, 10**12)), [str(MAX_KERNEL_SIDE)], id="astronomical"),
     ],
 )
-def test_npy_errors(tmp_path: Path, content: np.ndarray | bytes, fragments: list[str]) -> None:
+def test_npy_errors(
+    tmp_path: Path,
+    content: np.ndarray | bytes,
+    fragments: list[str],
+    raises_kernel_error: Callable[..., str],
+) -> None:
     """A .npy file that is not a small finite 2-D number array is refused, before allocating."""
     path = tmp_path / "bad.npy"
     if isinstance(content, bytes):

@@ -14,22 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from convcli.errors import KernelError
 from convcli.kernels import CombinedKernel, Kernel, resolve_kernel
 from convcli.kernels.yamlfile import parse_yaml_kernels
 
 SOBEL_X = [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]
-
-
-def raises_kernel_error(action: Callable[[], object], *fragments: str) -> str:
-    """Run ``action``; it must raise a one-line KernelError containing every fragment."""
-    with pytest.raises(KernelError) as caught:
-        action()
-    message = str(caught.value)
-    assert "\n" not in message, f"multi-line message: {message!r}"
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in {message!r}"
-    return message
 
 
 def parse(text: str) -> list[Kernel | CombinedKernel]:
@@ -376,7 +364,9 @@ def test_hash_name_works_on_a_single_kernel_file(tmp_path: Path) -> None:
         pytest.param("weights: [[1]]\n7: x\n", ["line 2", "unknown key 7"], id="number-key"),
     ],
 )
-def test_unknown_keys_are_named_with_a_suggestion(text: str, fragments: list[str]) -> None:
+def test_unknown_keys_are_named_with_a_suggestion(
+    text: str, fragments: list[str], raises_kernel_error: Callable[..., str]
+) -> None:
     """An unknown key is an error with its line and, when close, a "did you mean"."""
     raises_kernel_error(lambda: parse(text), "k.yaml", *fragments)
 
@@ -442,7 +432,9 @@ def test_unknown_keys_are_named_with_a_suggestion(text: str, fragments: list[str
         pytest.param("'just text'", ["line 1", "mapping"], id="top-level-text"),
     ],
 )
-def test_wrong_types_are_errors_with_the_line(text: str, fragments: list[str]) -> None:
+def test_wrong_types_are_errors_with_the_line(
+    text: str, fragments: list[str], raises_kernel_error: Callable[..., str]
+) -> None:
     """A value of the wrong type is a one-line error naming the file, the line and the key."""
     raises_kernel_error(lambda: parse(text), "k.yaml", *fragments)
 
@@ -472,12 +464,14 @@ def test_wrong_types_are_errors_with_the_line(text: str, fragments: list[str]) -
         ),
     ],
 )
-def test_ragged_rows_name_the_line(text: str, fragments: list[str]) -> None:
+def test_ragged_rows_name_the_line(
+    text: str, fragments: list[str], raises_kernel_error: Callable[..., str]
+) -> None:
     """Rows of different lengths are reported at the line of the offending row."""
     raises_kernel_error(lambda: parse(text), "k.yaml", *fragments)
 
 
-def test_duplicate_keys_are_errors() -> None:
+def test_duplicate_keys_are_errors(raises_kernel_error: Callable[..., str]) -> None:
     """A key given twice is an error at the second occurrence."""
     raises_kernel_error(
         lambda: parse("weights: [[1]]\nscale: 2\nscale: 3\n"),
@@ -486,7 +480,7 @@ def test_duplicate_keys_are_errors() -> None:
     )
 
 
-def test_scale_and_normalize_together_are_an_error() -> None:
+def test_scale_and_normalize_together_are_an_error(raises_kernel_error: Callable[..., str]) -> None:
     """``scale`` and ``normalize`` together are refused, even with normalize: false."""
     for normalize in ("true", "false"):
         raises_kernel_error(
@@ -498,7 +492,9 @@ def test_scale_and_normalize_together_are_an_error() -> None:
         )
 
 
-def test_normalize_of_a_zero_sum_kernel_is_an_error() -> None:
+def test_normalize_of_a_zero_sum_kernel_is_an_error(
+    raises_kernel_error: Callable[..., str],
+) -> None:
     """``normalize: true`` on weights summing to 0 is an error (there is no 1/0 scale)."""
     raises_kernel_error(
         lambda: parse("weights: [[-1, 0, 1]]\nnormalize: true\n"), "k.yaml line 2", "sum", "0"
@@ -516,7 +512,9 @@ def test_normalize_of_a_zero_sum_kernel_is_an_error() -> None:
         ),
     ],
 )
-def test_exactly_one_body_is_required(text: str, found: str) -> None:
+def test_exactly_one_body_is_required(
+    text: str, found: str, raises_kernel_error: Callable[..., str]
+) -> None:
     """A kernel needs exactly one of weights, generate or combine."""
     raises_kernel_error(lambda: parse(text), "k.yaml line 1", "exactly one", found)
 
@@ -539,12 +537,14 @@ def test_exactly_one_body_is_required(text: str, found: str) -> None:
         pytest.param("weights: [[1]]\x07\n", ["not valid YAML"], id="control-character"),
     ],
 )
-def test_structural_errors(text: str, fragments: list[str]) -> None:
+def test_structural_errors(
+    text: str, fragments: list[str], raises_kernel_error: Callable[..., str]
+) -> None:
     """Empty documents, bad lists and YAML syntax errors are one-line KernelErrors."""
     raises_kernel_error(lambda: parse(text), "k.yaml", *fragments)
 
 
-def test_combined_nesting_is_limited() -> None:
+def test_combined_nesting_is_limited(raises_kernel_error: Callable[..., str]) -> None:
     """Combined kernels nested more than 8 deep are refused."""
     text = "{weights: [[1]]}"
     for _ in range(10):
@@ -561,13 +561,13 @@ def test_combined_nesting_within_the_limit_is_fine() -> None:
     assert isinstance(kernel, CombinedKernel)
 
 
-def test_number_of_parts_is_limited() -> None:
+def test_number_of_parts_is_limited(raises_kernel_error: Callable[..., str]) -> None:
     """At most 64 kernels can be combined."""
     text = "combine: sum\nkernels: [" + ", ".join(["'1'"] * 65) + "]"
     raises_kernel_error(lambda: parse(text), "k.yaml line 2", "at most 64")
 
 
-def test_file_errors_name_the_path(tmp_path: Path) -> None:
+def test_file_errors_name_the_path(tmp_path: Path, raises_kernel_error: Callable[..., str]) -> None:
     """Errors in a YAML file read by path name that path and the line."""
     path = write(tmp_path, "edge.yaml", "weights: [[1]]\nscal: 2\n")
     raises_kernel_error(lambda: resolve_kernel(str(path)), f"{path} line 2", "did you mean")
@@ -581,7 +581,9 @@ def test_file_errors_name_the_path(tmp_path: Path) -> None:
         pytest.param("weights: [[1]]\nscale: 1" + "0" * 400, id="400-digit-scale"),
     ],
 )
-def test_huge_integers_are_kernel_errors(text: str) -> None:
+def test_huge_integers_are_kernel_errors(
+    text: str, raises_kernel_error: Callable[..., str]
+) -> None:
     """An integer too large for a float is a KernelError with the line, not an OverflowError."""
     raises_kernel_error(lambda: parse(text), "k.yaml line")
 
@@ -610,7 +612,9 @@ def test_huge_integers_are_kernel_errors(text: str) -> None:
         ),
     ],
 )
-def test_python_tags_run_nothing(tmp_path: Path, template: str) -> None:
+def test_python_tags_run_nothing(
+    tmp_path: Path, template: str, raises_kernel_error: Callable[..., str]
+) -> None:
     """Tags that would construct Python objects raise KernelError and have no side effect."""
     marker = tmp_path / "pwned"
     path = write(tmp_path, "evil.yaml", template.format(marker=marker))
@@ -633,7 +637,7 @@ def test_python_tags_run_nothing(tmp_path: Path, template: str) -> None:
         pytest.param("weights: [[1]]\n<<: {scale: 2}", id="merge-key"),
     ],
 )
-def test_non_plain_tags_are_refused(text: str) -> None:
+def test_non_plain_tags_are_refused(text: str, raises_kernel_error: Callable[..., str]) -> None:
     """Only plain YAML types are allowed: every other tag is refused with its line."""
     raises_kernel_error(lambda: parse(text), "k.yaml line", "tag")
 
@@ -647,7 +651,7 @@ def test_non_plain_tags_are_refused(text: str) -> None:
         pytest.param("- &k {name: a, weights: [[1]]}\n- *k", id="list-item"),
     ],
 )
-def test_aliases_are_refused(text: str) -> None:
+def test_aliases_are_refused(text: str, raises_kernel_error: Callable[..., str]) -> None:
     """YAML aliases are refused, even harmless ones."""
     raises_kernel_error(lambda: parse(text), "k.yaml line", "aliases")
 
@@ -662,7 +666,9 @@ def _billion_laughs(levels: int = 9, fanout: int = 10) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_billion_laughs_is_refused_quickly(tmp_path: Path) -> None:
+def test_billion_laughs_is_refused_quickly(
+    tmp_path: Path, raises_kernel_error: Callable[..., str]
+) -> None:
     """An alias bomb is refused in well under two seconds, without expanding it."""
     path = write(tmp_path, "bomb.yaml", _billion_laughs())
     started = time.perf_counter()
@@ -678,7 +684,9 @@ def test_billion_laughs_is_refused_quickly(tmp_path: Path) -> None:
         pytest.param("weights: " + "[" * 100_000, id="unclosed"),
     ],
 )
-def test_deep_nesting_is_refused_quickly(tmp_path: Path, text: str) -> None:
+def test_deep_nesting_is_refused_quickly(
+    tmp_path: Path, text: str, raises_kernel_error: Callable[..., str]
+) -> None:
     """Absurdly nested YAML is a KernelError (not a crash or RecursionError), quickly."""
     path = write(tmp_path, "deep.yaml", text)
     started = time.perf_counter()
@@ -686,12 +694,16 @@ def test_deep_nesting_is_refused_quickly(tmp_path: Path, text: str) -> None:
     assert time.perf_counter() - started < 2
 
 
-def test_moderately_nested_weights_are_a_type_error() -> None:
+def test_moderately_nested_weights_are_a_type_error(
+    raises_kernel_error: Callable[..., str],
+) -> None:
     """Weights nested three levels deep are refused as not a list of numbers."""
     raises_kernel_error(lambda: parse("weights: [[[[[[1]]]]]]"), "k.yaml line 1", "single value")
 
 
-def test_huge_file_is_refused_before_parsing(tmp_path: Path) -> None:
+def test_huge_file_is_refused_before_parsing(
+    tmp_path: Path, raises_kernel_error: Callable[..., str]
+) -> None:
     """A YAML file over 4 MiB is refused quickly, with the limit in the message."""
     path = tmp_path / "huge.yaml"
     path.write_text("weights: [[1]]\n# " + "x" * (4 * 1024 * 1024) + "\n", encoding="utf-8")
@@ -708,7 +720,9 @@ def test_huge_file_is_refused_before_parsing(tmp_path: Path) -> None:
         pytest.param("weights: [[1]]\n".encode("utf-16"), id="utf-16"),
     ],
 )
-def test_non_utf8_yaml_is_refused(tmp_path: Path, content: bytes) -> None:
+def test_non_utf8_yaml_is_refused(
+    tmp_path: Path, content: bytes, raises_kernel_error: Callable[..., str]
+) -> None:
     """A YAML file that is not UTF-8 is refused with a KernelError naming the file."""
     path = tmp_path / "enc.yaml"
     path.write_bytes(content)
