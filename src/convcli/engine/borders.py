@@ -32,22 +32,3 @@ def source_indices(n: int, first: int, last: int, border: Border) -> npt.NDArray
         i = np.mod(i, 2 * n - 2)
         return np.where(i >= n, 2 * n - 2 - i, i)
     return np.where((i >= 0) & (i < n), i, -1)
-
-
-def extend_axis(
-    array: npt.NDArray[np.float64],
-    axis: int,
-    before: int,
-    after: int,
-    border: Border,
-    fill: float,
-) -> npt.NDArray[np.float64]:
-    """Return ``array`` with ``before`` and ``after`` samples added along ``axis``."""
-    if before == 0 and after == 0:
-        return array
-    n = array.shape[axis]
-    if border == "constant":
-        widths = [(0, 0)] * array.ndim
-        widths[axis] = (before, after)
-        return np.pad(array, widths, mode="constant", constant_values=fill)
-    return np.take(array, source_indices(n, -before, n - 1 + after, border), axis=axis)

@@ -27,6 +27,20 @@ from convcli.images.picture import LAYOUTS, Picture
 
 ARRAY_FORMATS = {".npy": "NPY", ".txt": "TXT", ".csv": "CSV"}
 _NPY_MAGIC = b"\x93NUMPY"
+
+#: What Pillow's decoders raise on damaged files (found by fuzzing real formats): these mean
+#: "corrupt input"; anything else is a bug in convcli and is not disguised as one.
+DECODER_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    IndexError,
+    KeyError,
+    TypeError,
+    struct.error,
+    ZeroDivisionError,
+)
 _pillow_limit_lock = threading.Lock()
 
 
@@ -179,17 +193,7 @@ def _read_with_pillow(source: bytes | Path, head: bytes, name: str, max_pixels: 
         raise ImageReadError(f"{name}: not an image convcli can read (unknown format)") from None
     except Image.DecompressionBombError:
         raise ImageReadError(f"{name}: too many pixels (decompression bomb guard)") from None
-    except (
-        OSError,
-        SyntaxError,
-        ValueError,
-        EOFError,
-        IndexError,
-        KeyError,
-        TypeError,
-        struct.error,
-        ZeroDivisionError,
-    ) as exc:
+    except DECODER_ERRORS as exc:
         raise ImageReadError(
             f"{name}: the image is truncated or corrupt ({_reason(exc)})"
         ) from None
@@ -499,7 +503,7 @@ def _upright(image: Any) -> Any:
     try:
         orientation = image.getexif().get(0x0112, 1)
         return ImageOps.exif_transpose(image) if orientation not in (1, None) else image
-    except Exception:  # a damaged EXIF block must not lose the picture
+    except DECODER_ERRORS:  # a damaged EXIF block must not lose the picture
         return image
 
 

@@ -59,11 +59,6 @@ class Picture:
         """The value of full intensity: 255, 65535, or 1.0 for float samples."""
         return 1.0 if self.is_float else float(np.iinfo(self.pixels.dtype).max)
 
-    @property
-    def alpha_index(self) -> int | None:
-        index = self.layout.find("A")
-        return None if index < 0 else index
-
     def with_pixels(self, pixels: npt.NDArray[Any], layout: str | None = None) -> Picture:
         """A copy with new pixels (and layout), keeping the metadata."""
         return replace(self, pixels=pixels, layout=layout or self.layout, notes=())
