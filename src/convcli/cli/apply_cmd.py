@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
@@ -13,7 +14,11 @@ from convcli.cli.options import Quiet
 from convcli.images.limits import DEFAULT_MAX_PIXELS
 
 if TYPE_CHECKING:
-    from convcli.runs.jobs import JobReport
+    from convcli.cli.batching import ClusterOptions
+    from convcli.filtering.pipeline import FilterOptions
+    from convcli.kernels import AnyKernel
+    from convcli.runs.batch import Naming
+    from convcli.runs.jobs import JobReport, OutputOptions
 
 ENGINE = "Engine"
 VALUES = "Output values"
@@ -351,16 +356,14 @@ def apply(
     if quiet:
         RunState.quiet = True
     with reporting_errors():
-        from convcli.cli.batching import ClusterOptions, is_batch, read_paths, run_batch
-        from convcli.cli.tiling import run_tiled
+        from convcli.cli.batching import ClusterOptions, is_batch, read_paths
         from convcli.engine.modes import canonical_border
         from convcli.errors import UsageError
         from convcli.filtering.pipeline import FilterOptions, with_overrides
         from convcli.images.imageio import Encoding
-        from convcli.images.outputs import check_output_target, open_input, write_output
+        from convcli.images.outputs import check_output_target
         from convcli.kernels import resolve_chain, source_files
         from convcli.runs import jobs as job_settings
-        from convcli.runs.batch import Naming, Settings
 
         paths = list(inputs or [])
         if files_from is not None:
@@ -381,71 +384,132 @@ def apply(
         if scale is None:
             for message in job_settings.weight_sum_notes(chain):
                 note(f"note: {message}")
-        filters = FilterOptions(
-            convolve=convolve,
-            border=border,
-            fill=fill,
-            padding=padding,
-            stride=stride,
-            dilation=dilation,
-            repeat=repeat,
-            channels=channels,
-            premultiply=premultiply,
-            gray=gray,
-            method=method,
-            threads=threads,
-        )
-        values = job_settings.OutputOptions(
-            depth=depth,
-            absolute=absolute,
-            normalize=normalize,
-            format=format,
-            encoding=Encoding(compression=compression, quality=quality, threads=threads),
+        work = _Work(
+            chain,
+            FilterOptions(
+                convolve=convolve,
+                border=border,
+                fill=fill,
+                padding=padding,
+                stride=stride,
+                dilation=dilation,
+                repeat=repeat,
+                channels=channels,
+                premultiply=premultiply,
+                gray=gray,
+                method=method,
+                threads=threads,
+            ),
+            job_settings.OutputOptions(
+                depth=depth,
+                absolute=absolute,
+                normalize=normalize,
+                format=format,
+                encoding=Encoding(compression=compression, quality=quality, threads=threads),
+            ),
+            max_pixels,
+            explain,
         )
         cluster = None
         if scheduler is not None or scheduler_file is not None:
             cluster = ClusterOptions(scheduler, scheduler_file, retries, files_per_task)
         if batch:
+            from convcli.runs.batch import Naming
+
+            naming = Naming(template=name, suffix=suffix or "", extension=_extension(format))
             raise typer.Exit(
-                run_batch(
-                    paths,
-                    output,
-                    Naming(template=name, suffix=suffix or "", extension=_extension(format)),
-                    Settings(chain, filters, values, max_pixels, skip_existing),
-                    jobs=jobs,
-                    fail_fast=fail_fast,
-                    dry_run=dry_run,
-                    protected=source_files(chain),
-                    cluster=cluster,
+                _filter_many(
+                    paths, output, naming, work, jobs, fail_fast, dry_run, skip_existing, cluster
                 )
             )
-        input = paths[0]
         if output is not None and tiled:
-            run_tiled(input, output, chain, filters, depth, chunk, cluster)
-            return
-        data = open_input(input, sys.stdin.buffer)
-        if as_array:
-            picture, report = job_settings.filter_image(
-                data,
-                input,
-                chain,
-                filters,
-                values,
-                array_output=True,
-                max_pixels=max_pixels,
-                explain=explain,
-            )
-            _report(report)
-            from convcli.cli.show_cmd import print_array
+            from convcli.cli.tiling import run_tiled
 
-            print_array(picture, channel=None, region=None)
-            return
-        assert output is not None
-        encoded, report = job_settings.filter_bytes(
-            data, input, output, chain, filters, values, max_pixels=max_pixels, explain=explain
-        )
-        _report(report)
-        write_output(encoded, output, sys.stdout.buffer)
+            run_tiled(paths[0], output, work.chain, work.filters, depth, chunk, cluster)
+        elif as_array:
+            _print_filtered(paths[0], work)
+        else:
+            assert output is not None  # _check_destination said so
+            _filter_one(paths[0], output, work)
+
+
+@dataclass(frozen=True)
+class _Work:
+    """What every mode of ``apply`` does to an image: the chain, how, and into which values."""
+
+    chain: list[AnyKernel]
+    filters: FilterOptions
+    values: OutputOptions
+    max_pixels: int
+    explain: bool
+
+
+def _filter_one(input: str, output: str, work: _Work) -> None:
+    """One file (or stdin) to one file (or stdout), written whole or not at all."""
+    from convcli.images.outputs import open_input, write_output
+    from convcli.runs.jobs import filter_bytes
+
+    encoded, report = filter_bytes(
+        open_input(input, sys.stdin.buffer),
+        input,
+        output,
+        work.chain,
+        work.filters,
+        work.values,
+        max_pixels=work.max_pixels,
+        explain=work.explain,
+    )
+    _report(report)
+    write_output(encoded, output, sys.stdout.buffer)
+
+
+def _print_filtered(input: str, work: _Work) -> None:
+    """``--as-array``: the filtered samples printed, nothing written."""
+    from convcli.cli.show_cmd import print_array
+    from convcli.images.outputs import open_input
+    from convcli.runs.jobs import filter_image
+
+    picture, report = filter_image(
+        open_input(input, sys.stdin.buffer),
+        input,
+        work.chain,
+        work.filters,
+        work.values,
+        array_output=True,
+        max_pixels=work.max_pixels,
+        explain=work.explain,
+    )
+    _report(report)
+    print_array(picture, channel=None, region=None)
+
+
+def _filter_many(
+    paths: list[str],
+    output: str | None,
+    naming: Naming,
+    work: _Work,
+    jobs: int | None,
+    fail_fast: bool,
+    dry_run: bool,
+    skip_existing: bool,
+    cluster: ClusterOptions | None,
+) -> int:
+    """Many files (folders, ``--files-from``, ``--suffix``): the batch's exit code."""
+    from convcli.cli.batching import run_batch
+    from convcli.kernels import source_files
+    from convcli.runs.batch import Settings
+
+    return run_batch(
+        paths,
+        output,
+        naming,
+        Settings(work.chain, work.filters, work.values, work.max_pixels, skip_existing),
+        jobs=jobs,
+        fail_fast=fail_fast,
+        dry_run=dry_run,
+        protected=source_files(work.chain),
+        cluster=cluster,
+    )
 
 
 def _check_destination(input: str, output: str | None, as_array: bool) -> None:
