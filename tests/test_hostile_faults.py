@@ -50,10 +50,11 @@ def convcli_command(*args: object) -> list[str]:
 
 @pytest.fixture(scope="module")
 def big_run(tmp_path_factory):
-    """A 4000×3000 RGB PNG, the bytes a normal run writes for it, and how long that run takes."""
+    """A 3000×2000 RGB PNG (a run of a second or two), the bytes a normal run writes for it,
+    and how long that run takes."""
     folder = tmp_path_factory.mktemp("big")
-    rows = np.arange(3000, dtype=np.uint16)[:, np.newaxis, np.newaxis]
-    columns = np.arange(4000, dtype=np.uint16)[np.newaxis, :, np.newaxis]
+    rows = np.arange(2000, dtype=np.uint16)[:, np.newaxis, np.newaxis]
+    columns = np.arange(3000, dtype=np.uint16)[np.newaxis, :, np.newaxis]
     channel = np.array([1, 3, 7], dtype=np.uint16)[np.newaxis, np.newaxis, :]
     pixels = ((rows // 5 + columns // 7) * channel % 256).astype(np.uint8)
     source = folder / "big.png"

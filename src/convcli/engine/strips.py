@@ -130,9 +130,12 @@ def run_bands(
         for first, last in bands:
             work(first, last)
         return
-    with ThreadPoolExecutor(max_workers=min(threads, len(bands))) as pool:
+    pool = ThreadPoolExecutor(max_workers=min(threads, len(bands)))
+    try:
         for future in [pool.submit(work, first, last) for first, last in bands]:
             future.result()
+    finally:  # on Ctrl-C (or a failing band) the bands not yet started are dropped, not run
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 class Scratch(threading.local):
