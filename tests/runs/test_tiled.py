@@ -45,7 +45,10 @@ def image() -> np.ndarray:
 )
 @pytest.mark.parametrize("chunk", [4, 33])
 def test_tiles_equal_the_whole_image_at_every_seam(tmp_path, image, border, kernel, chunk):
-    """Every border mode, odd and even and non-square kernels, chunks smaller than the halo."""
+    """Every border mode, odd and even and non-square kernels, chunks smaller than the halo
+    (on a 23×19 corner, 30 tiles, so that every tile is a task without hundreds of them)."""
+    if chunk < 10:
+        image = image[:23, :19]
     np.save(tmp_path / "in.npy", image)
     options = FilterOptions(border=border, fill=40)
     chain = [resolve_kernel(kernel)]
