@@ -117,8 +117,8 @@ def test_a_signal_at_any_moment_leaves_the_output_absent_or_complete(
     if process.returncode == 130:
         assert stderr.decode().strip().splitlines()[-1] == "Interrupted."
     elif process.returncode != 0:
-        # After the output was renamed into place, Python's shutdown (joining threads, freeing
-        # the image) restores the default signal actions: the signal then ends the process.
+        # Once the command is done, convcli restores the default signal actions for Python's
+        # shutdown (joining threads, freeing the image): the signal then ends the process.
         assert (process.returncode, files) == (-signum, ["out.png"]), stderr.decode()
     assert snapshot(source.parent) == before
 

@@ -646,6 +646,38 @@ def test_an_interrupt_while_writing_exits_130_and_cleans_up(cli, tmp_path, monke
     assert snapshot(tmp_path) == before
 
 
+def test_an_interrupt_outside_a_commands_guard_also_exits_130(cli, tmp_path, monkeypatch):
+    """Ctrl-C while Click is still dispatching (here: in the root options' callback) is
+    'Interrupted.' and exit 130 too, not a silent 130 or Click's 'Aborted!'."""
+    from convcli.cli.console import RunState
+
+    gray(tmp_path)
+    monkeypatch.setattr(RunState, "set", failing(KeyboardInterrupt()))
+    result = cli("apply", "identity", tmp_path / "in.png", "-o", tmp_path / "out.png")
+    monkeypatch.undo()
+    assert (result.exit_code, result.stderr.strip()) == (130, "Interrupted.")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png"]
+
+
+def test_once_the_command_is_done_a_late_signal_ends_the_process_as_a_signal_does(monkeypatch):
+    """After the work (output written or cleaned up), Ctrl-C or SIGTERM during Python's own
+    shutdown kills the process at once, instead of printing a KeyboardInterrupt traceback."""
+    import signal
+
+    from convcli.cli.app import main
+
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    monkeypatch.setattr(sys, "argv", ["convcli", "--version"])
+    try:
+        with pytest.raises(SystemExit):
+            main()
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_DFL
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+
+
 def test_a_successful_write_replaces_the_old_output_and_keeps_its_permissions(cli, tmp_path):
     """Writing over an existing output replaces its bytes, keeps its mode, leaves no temporary."""
     gray(tmp_path)

@@ -53,9 +53,17 @@ def root(
 
 
 def main() -> None:
-    """The ``convcli`` console script. SIGTERM stops it the way Ctrl-C does: cleanly, exit 130."""
+    """The ``convcli`` console script. SIGTERM stops it the way Ctrl-C does: cleanly, exit 130.
+
+    Once the command has finished (its output written or cleaned up), a late Ctrl-C or SIGTERM
+    ends the process at once, as a signal does, instead of a traceback from Python's shutdown.
+    """
     signal.signal(signal.SIGTERM, _interrupt)
-    app(prog_name="convcli")
+    try:
+        app(prog_name="convcli")
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _interrupt(signum: int, frame: object) -> None:

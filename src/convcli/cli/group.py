@@ -11,13 +11,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.text import Text
-from typer import Abort
+from typer import Abort, Exit
 
-# Typer vendors Click; its usage errors derive from this class.
+# Typer vendors Click; its usage errors derive from this class, its commands get this context.
+from typer._click.core import Context
 from typer._click.exceptions import ClickException
 from typer.core import TyperGroup
 
-from convcli.cli.console import EXIT_FAILURE, err_console
+from convcli.cli.console import EXIT_FAILURE, EXIT_INTERRUPTED, err_console
 
 
 class ConvcliGroup(TyperGroup):
@@ -52,6 +53,15 @@ class ConvcliGroup(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+    def invoke(self, ctx: Context) -> Any:
+        """Run the command; a Ctrl-C that lands outside a command's own guard (while Click
+        parses or returns) still prints "Interrupted." and exits 130, as one inside does."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            err_console.print("Interrupted.")
+            raise Exit(EXIT_INTERRUPTED) from None
 
 
 def _print_usage_error(exc: ClickException) -> None:
