@@ -1,12 +1,14 @@
 """The engine against scipy.ndimage.correlate and cv2.filter2D on a 3840×2160 RGB picture.
 
-    python benchmarks/bench_engine.py [--runs 5] [--quick]
+    python benchmarks/bench_engine.py [--runs 5] [--quick] [--only uint8|uint16|float32]
 
-Prints one Markdown table per input type (uint8 → uint8, float32 → float32): medians of several
-runs, ratios computed pair by pair in the same run, the strategy convcli chose, and convcli's
-peak memory above its input and output. Peers that are not installed are skipped with a note
-(`pip install scipy opencv-python-headless` to include them); they are never runtime
-dependencies. Timings on a shared machine vary by 10-25 %: compare ratios, not absolute times.
+Prints one Markdown table per input type (uint8 → uint8, uint16 → uint16, float32 → float32;
+the integer ones by the rounding rule, ``round_samples``, the path ``convcli apply`` takes):
+medians of several runs, ratios computed pair by pair in the same run, the strategy convcli
+chose, and convcli's peak memory above its input and output. Peers that are not installed are
+skipped with a note (`pip install scipy opencv-python-headless` to include them); they are
+never runtime dependencies. Timings on a shared machine vary by 10-25 %: compare ratios, not
+absolute times.
 """
 
 from __future__ import annotations
@@ -89,12 +91,16 @@ def peak_extra_mib(function: Callable[[], Any]) -> float:
     return (peak - kept) / 2**20
 
 
-def peers() -> dict[str, Callable[[np.ndarray, np.ndarray, bool], Any]]:
-    found: dict[str, Callable[[np.ndarray, np.ndarray, bool], Any]] = {}
+Peer = Callable[[np.ndarray, np.ndarray, "np.dtype[Any] | None"], Any]
+
+
+def peers() -> dict[str, Peer]:
+    """The peers installed; each takes (image, kernel, integer output dtype or None for float)."""
+    found: dict[str, Peer] = {}
     try:
         import cv2
 
-        def opencv(image: np.ndarray, kernel: np.ndarray, rounded: bool) -> Any:
+        def opencv(image: np.ndarray, kernel: np.ndarray, rounded: np.dtype[Any] | None) -> Any:
             return cv2.filter2D(image, -1, kernel, borderType=cv2.BORDER_REFLECT)
 
         found["cv2.filter2D"] = opencv
@@ -103,12 +109,14 @@ def peers() -> dict[str, Callable[[np.ndarray, np.ndarray, bool], Any]]:
     try:
         from scipy import ndimage
 
-        def scipy_ndimage(image: np.ndarray, kernel: np.ndarray, rounded: bool) -> Any:
+        def scipy_ndimage(
+            image: np.ndarray, kernel: np.ndarray, rounded: np.dtype[Any] | None
+        ) -> Any:
             result = ndimage.correlate(
                 image, kernel[:, :, np.newaxis], output=np.float32, mode="reflect"
             )
-            if rounded:
-                return np.clip(np.rint(result), 0, 255).astype(np.uint8)
+            if rounded is not None:
+                return np.clip(np.rint(result), 0, np.iinfo(rounded).max).astype(rounded)
             return result
 
         found["scipy.ndimage"] = scipy_ndimage
@@ -121,9 +129,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="timed runs per measurement")
     parser.add_argument("--quick", action="store_true", help="skip the 31×31 kernels for peers")
-    parser.add_argument("--only", choices=["uint8", "float32"], help="time one input type only")
+    parser.add_argument(
+        "--only", choices=["uint8", "uint16", "float32"], help="time one input type only"
+    )
     args = parser.parse_args()
     image8 = photo()
+    low_bits = np.random.default_rng(16).integers(0, 256, image8.shape, dtype=np.uint16)
+    image16 = image8.astype(np.uint16) << 8 | low_bits  # 16-bit detail, not 8-bit steps
     image32 = image8.astype(np.float32) / 255
     others = peers()
     machine = platform.processor() or platform.machine()
@@ -132,11 +144,13 @@ def main() -> None:
         f"Python {platform.python_version()}, NumPy {np.__version__}"
         + "".join(f", {name} {_version(name)}" for name in others)
     )
-    for label, image, rounded in (
-        ("uint8 → uint8", image8, True),
-        ("float32 → float32", image32, False),
-    ):
-        if args.only and not label.startswith(args.only):
+    tables: tuple[tuple[str, np.ndarray, np.dtype[Any] | None], ...] = (
+        ("uint8 → uint8", image8, np.dtype(np.uint8)),
+        ("uint16 → uint16", image16, np.dtype(np.uint16)),
+        ("float32 → float32", image32, None),
+    )
+    for label, image, rounded in tables:
+        if args.only and label.split()[0] != args.only:
             continue
         print(f"\n### {label}\n")
         header = ["kernel", "convcli ms", "plan"]
@@ -147,8 +161,8 @@ def main() -> None:
         print("|" + "---|" * len(header))
         ratios: dict[str, list[float]] = {name: [] for name in others}
         for kernel_name, kernel in kernels().items():
-            if rounded:
-                ours = partial(round_samples, image, kernel, Finish(), np.uint8)
+            if rounded is not None:
+                ours = partial(round_samples, image, kernel, Finish(), rounded)
             else:
                 ours = partial(correlate, image, kernel)
 
