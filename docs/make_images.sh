@@ -14,3 +14,7 @@ convcli -q apply 'motion:length=21,angle=30' "$card" -o "$out/card-motion.png"
 convcli -q apply box-7 sample_images/logo-rgba.png -o "$out/logo-box.png"
 convcli -q apply box-7 sample_images/logo-rgba.png -o "$out/logo-box-premultiplied.png" --premultiply
 cp sample_images/logo-rgba.png "$out/logo-rgba.png"
+square=$(mktemp --suffix=.npy)
+convcli -q show "$card" --region 16,160,32,32 --format npy > "$square"
+convcli -q match "$square" "$card" --top 4 --annotate "$out/card-match.png" --heatmap "$out/card-heatmap.png" > /dev/null
+rm -f "$square"

@@ -13,6 +13,10 @@ from convcli.errors import EngineArgumentError
 
 #: ``--quiet``, which the root command and ``apply`` both take (before or after the command).
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on stderr but errors.")]
+#: ``--max-pixels`` of the commands that read images (``apply`` shows it in its Files panel).
+MaxPixels = Annotated[
+    int, typer.Option(min=1, help="Refuse larger images (decompression-bomb guard).")
+]
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,41 @@ def region(value: str) -> Region:
     if x < 0 or y < 0 or width < 1 or height < 1:
         raise typer.BadParameter(f"{value!r}: x and y must be ≥ 0, width and height ≥ 1")
     return Region(x, y, width, height)
+
+
+#: More template sizes than this is a typo (a step of 0.0001), not a search anyone waits for.
+MAX_SCALES = 200
+
+
+@dataclass(frozen=True)
+class Scales:
+    """Factors to resize a template by, in the order given."""
+
+    factors: tuple[float, ...]
+
+
+def scale_list(value: str) -> Scales:
+    """``START:STOP:STEP`` (STOP included when the steps reach it) or ``S,S,...``: positive
+    factors, in the order given."""
+    text = value.replace(" ", "")
+    try:
+        if ":" in text:
+            start, stop, step = (float(part) for part in text.split(":"))
+            if step <= 0 or stop < start:
+                raise typer.BadParameter(f"{value!r}: write START:STOP:STEP with STEP > 0")
+            count = math.floor((stop - start) / step + 1e-9) + 1
+            factors = tuple(round(start + i * step, 10) for i in range(min(count, MAX_SCALES + 1)))
+        else:
+            factors = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r}: write START:STOP:STEP or a list such as 0.5,1,2"
+        ) from None
+    if not factors or not all(math.isfinite(f) and f > 0 for f in factors):
+        raise typer.BadParameter(f"{value!r}: every scale must be a positive number")
+    if len(factors) > MAX_SCALES:
+        raise typer.BadParameter(f"{value!r}: more than {MAX_SCALES} scales")
+    return Scales(factors)
 
 
 def complete_kernel(incomplete: str) -> list[str]:

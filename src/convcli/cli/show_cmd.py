@@ -49,9 +49,7 @@ def show(
             help="Write the values to stdout in this format, for pipelines.", show_default=False
         ),
     ] = None,
-    max_pixels: Annotated[
-        int, typer.Option(min=1, help="Refuse larger images (decompression-bomb guard).")
-    ] = DEFAULT_MAX_PIXELS,
+    max_pixels: options.MaxPixels = DEFAULT_MAX_PIXELS,
 ) -> None:
     """Show an image: size, mode, depth, per-channel statistics and a preview.
 

@@ -11,6 +11,7 @@ the GIL, so tiles on several threads run in parallel.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,3 +162,70 @@ def correlate_strip(
                 target[...] = valid
             else:  # whole numbers below 2^53: the shifted sum is exact
                 target += np.ldexp(valid, number * spectrum.bits)
+
+
+def correlate_across_channels(
+    image: npt.NDArray[np.float64], kernels: npt.NDArray[np.float64], threads: int = 1
+) -> npt.NDArray[np.float64]:
+    """``Σ_c correlate(image[..., c], kernels[..., c])`` where the kernels fit wholly (valid).
+
+    One kernel per channel, summed: the channels' products are added in the frequency domain,
+    so C channels cost C forward transforms and one inverse per tile, whose size
+    :func:`_cheapest_shape` picks.
+    """
+    height, width, channels = image.shape
+    rows, cols = kernels.shape[:2]
+    out = np.empty((height - rows + 1, width - cols + 1))
+    shape = _cheapest_shape(out.shape, (rows, cols), max(1, threads))
+    step = (shape[0] - rows + 1, shape[1] - cols + 1)
+    flipped = np.ascontiguousarray(np.moveaxis(kernels[::-1, ::-1], 2, 0))
+    spectrum = np.fft.rfft2(flipped, s=shape)
+    planes = np.moveaxis(image, 2, 0)
+
+    def tile(corner: tuple[int, int]) -> None:
+        top, left = corner
+        bottom, right = min(top + step[0], out.shape[0]), min(left + step[1], out.shape[1])
+        block = planes[:, top : bottom + rows - 1, left : right + cols - 1]
+        product = np.fft.rfft2(block, s=shape)
+        product *= spectrum
+        summed = np.fft.irfft2(product.sum(axis=0), s=shape)
+        out[top:bottom, left:right] = summed[
+            rows - 1 : rows - 1 + bottom - top, cols - 1 : cols - 1 + right - left
+        ]
+
+    corners = [
+        (t, c) for t in range(0, out.shape[0], step[0]) for c in range(0, out.shape[1], step[1])
+    ]
+    if threads <= 1 or len(corners) == 1:
+        for corner in corners:
+            tile(corner)
+        return out
+    pool = ThreadPoolExecutor(max_workers=min(threads, len(corners)))
+    try:
+        for future in [pool.submit(tile, corner) for corner in corners]:
+            future.result()
+    finally:  # on Ctrl-C the tiles not yet started are dropped, as the engine's bands are
+        pool.shutdown(wait=True, cancel_futures=True)
+    return out
+
+
+def _cheapest_shape(out: tuple[int, int], span: tuple[int, int], threads: int) -> tuple[int, int]:
+    """The tile transform size that costs least over the whole output: tiles shared among the
+    threads, each costing the usual size·log2(size), sizes from 256 up to the whole image."""
+
+    def sizes(length: int, taps: int) -> list[int]:
+        whole, size, found = next_smooth(length + taps - 1), next_smooth(max(256, 2 * taps)), []
+        while size < whole:
+            found.append(size)
+            size = next_smooth(size * 2)
+        return [*found, whole]
+
+    def cost(shape: tuple[int, int]) -> float:
+        tiles = math.prod(
+            -(-n // (size - k + 1)) for n, k, size in zip(out, span, shape, strict=True)
+        )
+        area = shape[0] * shape[1]
+        return -(-tiles // threads) * area * math.log2(area)
+
+    candidates = [(r, c) for r in sizes(out[0], span[0]) for c in sizes(out[1], span[1])]
+    return min(candidates, key=cost)

@@ -151,7 +151,7 @@ def decode_preview(picture: Picture, columns: int, rows: int) -> npt.NDArray[np.
     """An 8-bit RGB thumbnail fitting ``columns`` × ``rows`` pixels, for drawing in a terminal."""
     from PIL import Image
 
-    rgb = _to_display_rgb(picture)
+    rgb = display_rgb(picture)
     image = Image.fromarray(rgb)
     image.thumbnail((max(1, columns), max(1, rows)), Image.Resampling.BOX)
     return np.asarray(image.convert("RGB"))
@@ -454,7 +454,7 @@ def _fit_format(picture: Picture, fmt: str, name: str, notes: list[str]) -> Pict
     return picture.with_pixels(np.ascontiguousarray(pixels), layout)
 
 
-def _to_display_rgb(picture: Picture) -> npt.NDArray[np.uint8]:
+def display_rgb(picture: Picture) -> npt.NDArray[np.uint8]:
     """8-bit RGB for showing on screen (alpha composited over mid-grey, floats stretched)."""
     values = picture.pixels.astype(np.float64)
     if picture.is_float:
