@@ -36,6 +36,7 @@ FLAGS = {
     "format": "--format",
     "gray": "--gray",
     "annotate": "--annotate",
+    "at": "--at",
     "heatmap": "--heatmap",
     "mask": "--mask",
     "min_distance": "--min-distance",

@@ -20,9 +20,14 @@ if TYPE_CHECKING:
 
 def match(
     template: Annotated[
-        str, typer.Argument(help="The pattern to look for: an image file (its alpha is a mask).")
+        str,
+        typer.Argument(
+            help="The pattern to look for: an image file (its alpha is a mask).", metavar="TEMPLATE"
+        ),
     ],
-    image: Annotated[str, typer.Argument(help="The image to search, or - for stdin.")],
+    image: Annotated[
+        str, typer.Argument(help="The image to search, or - for stdin.", metavar="IMAGE")
+    ],
     top: Annotated[
         int, typer.Option(min=0, help="Report at most this many matches (0: every one).")
     ] = 1,

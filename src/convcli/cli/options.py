@@ -30,6 +30,14 @@ class Region:
 
 
 @dataclass(frozen=True)
+class Point:
+    """A pixel position: ``x,y`` (column, row)."""
+
+    x: int
+    y: int
+
+
+@dataclass(frozen=True)
 class Offset:
     """An offset in image units, or (``relative``) a fraction of the full range."""
 
@@ -119,6 +127,17 @@ def scale_list(value: str) -> Scales:
     if len(factors) > MAX_SCALES:
         raise typer.BadParameter(f"{value!r}: more than {MAX_SCALES} scales")
     return Scales(factors)
+
+
+def point(value: str) -> Point:
+    """``x,y`` in pixels, from 0."""
+    try:
+        x, y = (int(part) for part in value.replace(" ", "").split(","))
+    except ValueError:
+        raise typer.BadParameter(f"{value!r}: write the position as x,y") from None
+    if x < 0 or y < 0:
+        raise typer.BadParameter(f"{value!r}: x and y must be ≥ 0")
+    return Point(x, y)
 
 
 def complete_kernel(incomplete: str) -> list[str]:
