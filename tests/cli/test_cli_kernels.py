@@ -201,3 +201,47 @@ def test_show_of_a_user_kernel_says_user_library(cli, user_kernels):
     heading = " ".join(details(cli, "sharpen")[:2])
     assert heading.startswith("sharpen  user library")
     assert str(user_kernels / "sharpen.txt") in heading
+
+
+# -- export and check -------------------------------------------------------------------------
+
+
+def test_export_writes_the_format_on_stdout(cli):
+    result = cli("kernels", "export", "sobel-x", "--to", "imagemagick")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "3x3+1+1: -1,0,1 -2,0,2 -1,0,1\n"
+
+
+def test_export_to_a_file_reads_back(cli, tmp_path):
+    target = tmp_path / "blur.mat"
+    assert cli("kernels", "export", "gaussian-3", "--to", "vips", "-o", target).exit_code == 0
+    shown = cli("kernels", "show", target)
+    assert shown.exit_code == 0, shown.stderr
+    assert target.read_text().startswith("3 3 16 0\n")
+
+
+def test_export_warns_when_a_format_drops_the_offset(cli):
+    result = cli("kernels", "export", "emboss-grey", "--to", "text")
+    assert result.exit_code == 0
+    assert "offset" in result.stderr and "left out" in result.stderr
+
+
+def test_export_refuses_chains_and_unknown_formats(cli):
+    assert cli("kernels", "export", "box-3 | sharpen", "--to", "text").exit_code == 2
+    assert cli("kernels", "export", "sharpen", "--to", "psd").exit_code == 2
+
+
+def test_check_reports_ok_warnings_and_errors(cli, tmp_path):
+    good = tmp_path / "good.txt"
+    good.write_text("0 1 0\n1 -4 1\n0 1 0\n")
+    bad = tmp_path / "bad.txt"
+    bad.write_text("1 2\n3\n")
+    fine = tmp_path / "fine.yaml"
+    fine.write_text("name: fine\nweights: [[1, 2, 1]]\nscale: 1/4\n")
+    result = cli("kernels", "check", fine, good, bad)
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"{fine}: ok"
+    assert lines[1].startswith(f"{good}: warning:") and "sum to 0" in lines[1]
+    assert lines[2].startswith(str(bad)) and "line 2" in lines[2]
+    assert cli("kernels", "check", fine, good).exit_code == 0

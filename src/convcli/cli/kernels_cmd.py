@@ -2,19 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import sys
+from pathlib import Path
+from typing import Annotated, Literal
 
 import typer
 
 from convcli.cli import options
-from convcli.cli.console import out_console, reporting_errors
+from convcli.cli.console import (
+    EXIT_FAILURE,
+    in_options,
+    note,
+    out_console,
+    reporting_errors,
+    warn,
+)
+from convcli.errors import UsageError
 
 app = typer.Typer(
     help="List and inspect kernels.\n\n[bold]Examples[/]\n\n[dim]$[/] convcli kernels list"
-    "\n\n[dim]$[/] convcli kernels show sobel-x",
+    "\n\n[dim]$[/] convcli kernels show sobel-x"
+    "\n\n[dim]$[/] convcli kernels export sobel-x --to imagemagick"
+    "\n\n[dim]$[/] convcli kernels check my-edge.yaml",
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
+
+
+#: The KERNEL argument of ``show`` and ``export``: anything the resolver accepts.
+KernelSpec = Annotated[
+    str,
+    typer.Argument(
+        help="A library name, file, generator or inline matrix.",
+        autocompletion=options.complete_kernel,
+        metavar="KERNEL",
+    ),
+]
 
 
 @app.command("list")
@@ -42,14 +65,7 @@ def list_kernels() -> None:
 
 @app.command("show")
 def show_kernel(
-    spec: Annotated[
-        str,
-        typer.Argument(
-            help="A library name, file, generator or inline matrix.",
-            autocompletion=options.complete_kernel,
-            metavar="KERNEL",
-        ),
-    ],
+    spec: KernelSpec,
 ) -> None:
     """Show a kernel: its matrix, sum, scale, offset, separability and origin.
 
@@ -67,3 +83,89 @@ def show_kernel(
             if index:
                 out_console.print()
             out_console.print(render.kernel_details(kernel))
+
+
+@app.command("export")
+def export_kernel(
+    spec: KernelSpec,
+    to: Annotated[
+        Literal["imagemagick", "vips", "gimp", "text", "yaml", "npy"],
+        typer.Option("--to", help="The format to write."),
+    ],
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output", "-o", help="Write to this file instead of stdout.", metavar="FILE"
+        ),
+    ] = "-",
+) -> None:
+    """Write a kernel in another tool's syntax, applied there the way convcli applies it.
+
+    imagemagick: a string for [bold]-morphology Correlate[/] (Convolve would turn it 180°).
+    vips: a .mat file for [bold]vips conv[/]. gimp: GEGL's convolution-matrix (3×3 or 5×5).
+    text, yaml, npy: convcli's own formats. Every one reads back into convcli unchanged.
+
+    [bold]Examples[/]
+
+    [dim]$[/] convcli kernels export sobel-x --to imagemagick
+
+    [dim]$[/] convcli kernels export gaussian:sigma=1 --to vips -o blur.mat
+
+    [dim]$[/] convcli kernels export sharpen --to gimp
+    """
+    with reporting_errors():
+        from convcli.images.outputs import write_output
+        from convcli.kernels import Kernel, resolve_chain
+        from convcli.kernels.export import export_kernel as export
+
+        chain = resolve_chain(spec)
+        if len(chain) != 1 or not isinstance(chain[0], Kernel):
+            raise UsageError("export writes one plain kernel: not a chain or a combined kernel")
+        data, notes = export(chain[0], to)
+        if to == "npy" and output == "-" and sys.stdout.isatty():
+            raise UsageError("refusing to write .npy bytes to a terminal; use -o FILE")
+        for message in notes:
+            warn(message)
+        write_output(data, output, sys.stdout.buffer)
+
+
+@app.command("check")
+def check_kernels(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Kernel files: .yaml, .txt, .csv, .mat, .gegl, .npy.", metavar="FILE..."
+        ),
+    ],
+) -> None:
+    """Check kernel files: errors with their line, and warnings: weights that sum to neither 0
+    nor 1 without a scale, zero-sum kernels without an offset, a name that says symmetric on a
+    kernel that is not. Exits 1 if any file has an error.
+
+    [bold]Examples[/]
+
+    [dim]$[/] convcli kernels check my-edge.yaml
+
+    [dim]$[/] convcli kernels check ~/.config/convcli/kernels/*
+    """
+    with reporting_errors():
+        from convcli.kernels.check import check_kernel_file
+
+        failed = False
+        for path in files:
+            findings = check_kernel_file(path)
+            if not findings:
+                sys.stdout.write(f"{path}: ok\n")
+            for finding in findings:
+                failed |= finding.severity == "error"
+                message = in_options(finding.message)
+                prefix = f"{path}: " if not message.startswith(str(path)) else ""
+                sys.stdout.write(
+                    f"{prefix}{message}\n"
+                    if finding.severity == "error"
+                    else f"{path}: warning: {message}\n"
+                )
+        sys.stdout.flush()
+        if failed:
+            note("some files have errors")
+            raise typer.Exit(EXIT_FAILURE)

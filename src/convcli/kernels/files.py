@@ -1,4 +1,5 @@
-"""Reading kernel files: the format follows the extension (YAML, plain text, vips .mat, .npy)."""
+"""Reading kernel files: the format follows the extension (YAML, plain text, vips .mat, GEGL's
+convolution-matrix .gegl, .npy)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ import numpy as np
 
 from convcli.errors import KernelError
 from convcli.kernels.model import MAX_KERNEL_SIDE, AnyKernel, Kernel, Source, check_weights
-from convcli.kernels.text import parse_grid, parse_vips_matrix
+from convcli.kernels.text import parse_gegl, parse_grid, parse_vips_matrix
 from convcli.kernels.yamlfile import Resolve, parse_yaml_kernels
 
 YAML_SUFFIXES = frozenset({".yaml", ".yml"})
 TEXT_SUFFIXES = frozenset({".txt", ".kernel", ".csv"})
-KERNEL_SUFFIXES = YAML_SUFFIXES | TEXT_SUFFIXES | {".mat", ".npy"}
+KERNEL_SUFFIXES = YAML_SUFFIXES | TEXT_SUFFIXES | {".mat", ".npy", ".gegl"}
 
 #: Kernel files are small; anything larger is refused before it is read.
 MAX_KERNEL_FILE_BYTES = 4 * 1024 * 1024
@@ -47,6 +48,11 @@ def load_kernel_file(path: Path, *, source: Source = "file", resolve: Resolve) -
         return parse_yaml_kernels(
             text, where=where, default_name=name, source=source, path=where, resolve=resolve
         )
+    if suffix == ".gegl":
+        weights, scale, offset = parse_gegl(text, where)
+        return [
+            Kernel(weights=weights, scale=scale, offset=offset, offset_relative=True, **common)  # type: ignore[arg-type]
+        ]
     if suffix == ".mat":
         weights, divisor, offset = parse_vips_matrix(text, where)
         return [Kernel(weights=weights, scale=1.0 / divisor, offset=offset, **common)]  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from convcli.kernels import library
 from convcli.kernels.files import KERNEL_SUFFIXES, load_kernel_file
 from convcli.kernels.generators import GENERATORS, generate
 from convcli.kernels.model import AnyKernel, Kernel
-from convcli.kernels.text import looks_inline, parse_inline
+from convcli.kernels.text import looks_gegl, looks_inline, parse_gegl, parse_inline
 
 _MAX_DEPTH = 8
 #: The names being resolved right now, to catch kernels that refer to themselves.
@@ -41,6 +41,16 @@ def resolve_kernel(spec: str) -> AnyKernel:
         return from_file
     if looks_inline(spec):
         return Kernel(name=spec, weights=parse_inline(spec), source="inline")
+    if looks_gegl(spec):
+        weights, scale, offset = parse_gegl(spec, f"inline kernel {spec[:40]!r}")
+        return Kernel(
+            name="convolution-matrix",
+            weights=weights,
+            scale=scale,
+            offset=offset,
+            offset_relative=True,
+            source="inline",
+        )
     if ":" not in spec:
         found = _from_library(spec)
         if found is not None:

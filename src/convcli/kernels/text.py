@@ -1,4 +1,5 @@
-"""Plain-text kernel formats: grids of numbers, inline matrices, ImageMagick strings, vips .mat.
+"""Plain-text kernel formats: grids of numbers, inline matrices, ImageMagick strings, vips .mat
+and GIMP's (GEGL's) convolution-matrix operation.
 
 Every parser returns a float64 matrix or raises a KernelError naming the place and the problem
 (``edge.txt line 3: expected 3 values, got 2``). Sizes are checked while reading, before any
@@ -230,3 +231,61 @@ def _check_side(count: int, what: str, where: str) -> None:
 
 def _shorten(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_GEGL = re.compile(r"^\s*(?:gegl:)?convolution-matrix\b(.*)$", re.IGNORECASE | re.DOTALL)
+_GEGL_CELL = re.compile(r"^([a-e])([1-5])$")
+
+
+def looks_gegl(spec: str) -> bool:
+    """Whether ``spec`` is a GEGL ``convolution-matrix`` operation (GIMP's filter)."""
+    return bool(_GEGL.match(spec))
+
+
+def parse_gegl(text: str, where: str) -> tuple[npt.NDArray[np.float64], float, float]:
+    """``gegl:convolution-matrix a1=.. .. e5=.. divisor=D offset=O [normalize=false]``.
+
+    Returns the 5×5 weights (the letter is the column, the digit the row, as in GEGL's source),
+    the scale (1 / divisor) and the offset as a fraction of the full range. ``normalize=true``
+    (GEGL's default) is applied as GEGL does: the divisor is |sum|, a negative sum adds 1, a
+    zero sum divides by 1 and adds 0.5.
+    """
+    match = _GEGL.match(text)
+    if match is None:
+        raise KernelError(f"{where}: not a convolution-matrix operation")
+    grid = np.zeros((5, 5))
+    grid[2, 2] = 1.0  # GEGL's default: c3 = 1, the identity
+    divisor, offset, normalize = 1.0, 0.0, True
+    for token in match[1].split():
+        key, equals, value = token.partition("=")
+        key = key.strip().lower()
+        if not equals:
+            raise KernelError(f"{where}: {_shorten(token)!r} is not key=value")
+        if key in ("normalize", "alpha-weight", "alpha_weight", "red", "green", "blue", "alpha"):
+            if value.lower() not in ("true", "false"):
+                raise KernelError(f"{where}: {key} must be true or false, not {_shorten(value)!r}")
+            if key == "normalize":
+                normalize = value.lower() == "true"
+            continue
+        if key == "border":
+            continue  # the border is a run's choice (--border), not the kernel's
+        number = parse_number(value)
+        if number is None or not math.isfinite(number):
+            raise KernelError(f"{where}: {key}={_shorten(value)!r} is not a finite number")
+        cell = _GEGL_CELL.match(key)
+        if cell:
+            grid["12345".index(cell[2]), "abcde".index(cell[1])] = number
+        elif key == "divisor":
+            if number == 0:
+                raise KernelError(f"{where}: divisor must not be 0")
+            divisor = number
+        elif key == "offset":
+            offset = number
+        else:
+            raise KernelError(f"{where}: unknown convolution-matrix property {key!r}")
+    if not grid[[0, 4], :].any() and not grid[:, [0, 4]].any():
+        grid = grid[1:4, 1:4]  # GEGL itself runs 3×3 when the outer ring is 0
+    if normalize:
+        total = float(grid.sum())
+        divisor, offset = (total, 0.0) if total > 0 else (-total, 1.0) if total < 0 else (1.0, 0.5)
+    return grid, 1.0 / divisor, offset
