@@ -18,3 +18,4 @@ square=$(mktemp --suffix=.npy)
 convcli -q show "$card" --region 16,160,32,32 --format npy > "$square"
 convcli -q match "$square" "$card" --top 4 --annotate "$out/card-match.png" --heatmap "$out/card-heatmap.png" > /dev/null
 rm -f "$square"
+convcli -q gallery "$card" --tag edges --abs --tile 128 --columns 6 -o "$out/card-gallery.png"

@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from convcli.cli import apply_cmd, explain_cmd, kernels_cmd, match_cmd, show_cmd
+from convcli.cli import (
+    apply_cmd,
+    explain_cmd,
+    gallery_cmd,
+    kernels_cmd,
+    match_cmd,
+    show_cmd,
+)
 from convcli.cli.console import RunState
 from convcli.cli.group import ConvcliGroup
 from convcli.cli.options import Quiet
@@ -26,6 +33,7 @@ app.command(name="apply", no_args_is_help=True)(apply_cmd.apply)
 app.command(name="show", no_args_is_help=True)(show_cmd.show)
 app.command(name="match", no_args_is_help=True)(match_cmd.match)
 app.command(name="explain", no_args_is_help=True)(explain_cmd.explain)
+app.command(name="gallery", no_args_is_help=True)(gallery_cmd.gallery)
 app.add_typer(kernels_cmd.app, name="kernels")
 
 

@@ -38,6 +38,8 @@ FLAGS = {
     "annotate": "--annotate",
     "at": "--at",
     "heatmap": "--heatmap",
+    "kernels": "--kernels",
+    "tag": "--tag",
     "mask": "--mask",
     "min_distance": "--min-distance",
     "scales": "--scales",

@@ -70,3 +70,44 @@ def annotate(picture: Picture, boxes: Sequence[Box]) -> Picture:
         )
         draw.text((box.x + 1, above + 1 - (top - box.y)), box.label, fill=LABEL_TEXT, font=font)
     return Picture(np.asarray(image), "RGB")
+
+
+def reduced(picture: Picture, largest: int) -> Picture:
+    """``picture`` shrunk by the area filter so its longer side is at most ``largest``, samples
+    rounded back to their own depth (a picture that fits is returned as it is)."""
+    scale = largest / max(picture.width, picture.height)
+    if scale >= 1:
+        return picture
+    size = max(1, round(picture.width * scale)), max(1, round(picture.height * scale))
+    values = resize_area(picture.pixels, *size)
+    if not picture.is_float:
+        values = np.clip(np.rint(values), 0, picture.full_range)
+    return picture.with_pixels(values.astype(picture.pixels.dtype))
+
+
+def contact_sheet(tiles: Sequence[tuple[Picture, str]], columns: int) -> Picture:
+    """Pictures side by side, ``columns`` a row, each with its label underneath, on white."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    width = max(tile.width for tile, _ in tiles)
+    height = max(tile.height for tile, _ in tiles)
+    font_size = max(10, min(16, width // 12))
+    font = ImageFont.load_default(size=font_size)
+    label_height = font_size + 6
+    gap = 4
+    rows = -(-len(tiles) // columns)
+    sheet = Image.new(
+        "RGB",
+        (columns * (width + gap) + gap, rows * (height + label_height + gap) + gap),
+        "white",
+    )
+    draw = ImageDraw.Draw(sheet)
+    for number, (tile, label) in enumerate(tiles):
+        left = gap + (number % columns) * (width + gap)
+        top = gap + (number // columns) * (height + label_height + gap)
+        sheet.paste(Image.fromarray(display_rgb(tile)), (left, top))
+        text = label
+        while text and draw.textlength(text, font=font) > width:
+            text = text[:-2] + "…"
+        draw.text((left, top + height + 2), text, fill=(0, 0, 0), font=font)
+    return Picture(np.asarray(sheet), "RGB")
