@@ -233,14 +233,22 @@ def _context() -> Any:
 
 
 def _kill(pool: Any) -> None:
-    """Stop the workers now: each ends its current write cleanly on SIGTERM (see init_worker)."""
+    """Stop the workers now: each ends its current write cleanly on SIGTERM (see init_worker).
+
+    The pool's manager thread is joined too: ``shutdown(wait=False)`` lets go of it, and one
+    still closing its wake-up pipe while the interpreter exits races Python's own exit hook
+    (an "Exception ignored ... Bad file descriptor" traceback after Ctrl-C, seen in CI).
+    """
     processes = list(getattr(pool, "_processes", {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
             process.terminate()
     for process in processes:
         process.join(timeout=10)
+    if manager is not None:
+        manager.join(timeout=10)
 
 
 def _single_threaded(settings: Settings) -> Settings:
