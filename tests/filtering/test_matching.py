@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from convcli.errors import UsageError
-from convcli.filtering.matching import LUMA, MatchOptions, match_picture
+from convcli.filtering.matching import MatchOptions, match_picture
+from convcli.filtering.pipeline import LUMA
 from convcli.images.picture import Picture
 
 

@@ -160,10 +160,16 @@ def explain(
 def _output_value(
     computation: PixelComputation, absolute: bool, out_range: float, in_range: float
 ) -> tuple[float, int]:
-    """The value at the output depth, and it rounded half to even and clipped."""
-    value = abs(computation.value) if absolute else computation.value
-    scaled = value * out_range / in_range
-    return scaled, int(min(max(round(scaled), 0), int(out_range)))
+    """The value at the output depth, and the sample the engine's rounding rule makes of it."""
+    import numpy as np
+
+    from convcli.engine.samples import Clipping, Finish, to_samples, values
+
+    value = np.array([abs(computation.value) if absolute else computation.value])
+    finish = Finish(depth=out_range / in_range)
+    sample = np.empty(1, dtype=np.uint16 if out_range > 255 else np.uint8)
+    to_samples(value, finish, sample, Clipping())
+    return float(values(value, finish)[0]), int(sample[0])
 
 
 def _as_data(

@@ -16,10 +16,8 @@ import numpy as np
 import numpy.typing as npt
 
 from convcli.errors import UsageError
+from convcli.filtering.pipeline import LUMA
 from convcli.images.picture import Picture
-
-#: ITU-R BT.601 luma weights, as Pillow's "L" conversion uses (here without rounding).
-LUMA = (0.299, 0.587, 0.114)
 
 
 @dataclass(frozen=True)

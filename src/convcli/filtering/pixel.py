@@ -9,6 +9,7 @@ side by side and must agree.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,8 +48,6 @@ class PixelComputation:
     @property
     def total(self) -> float:
         """The sum of the products, in float64 (``math.fsum``: the exact sum, rounded once)."""
-        import math
-
         return math.fsum(self.products.ravel().tolist())
 
     @property
@@ -89,10 +88,8 @@ def explain_pixel(
     col_in = (np.asarray(cols) >= 0) & (np.asarray(cols) < picture.width)
     outside = ~(row_in[:, None] & col_in[None, :])
     inside = (source_rows[:, None] >= 0) & (source_cols[None, :] >= 0)
-    samples = np.where(
-        inside, plane[np.maximum(source_rows, 0)[:, None], np.maximum(source_cols, 0)[None, :]], 0
-    )
-    samples = np.where(inside, samples, options.fill)
+    read = plane[np.maximum(source_rows, 0)[:, None], np.maximum(source_cols, 0)[None, :]]
+    samples = np.where(inside, read, options.fill)
     weights = np.asarray(kernel.weights, dtype=np.float64)
     if options.convolve:
         weights = weights[::-1, ::-1]
