@@ -19,3 +19,5 @@ convcli -q show "$card" --region 16,160,32,32 --format npy > "$square"
 convcli -q match "$square" "$card" --top 4 --annotate "$out/card-match.png" --heatmap "$out/card-heatmap.png" > /dev/null
 rm -f "$square"
 convcli -q gallery "$card" --tag edges --abs --tile 128 --columns 6 -o "$out/card-gallery.png"
+convcli -q animate sharpen sample_images/tiny-16x16.png --region 0,0,6,4 --border constant -o "$out/tiny-animate.gif"
+python3 -c 'import sys; from PIL import Image; gif = Image.open(sys.argv[1]); gif.seek(10); gif.convert("RGB").save(sys.argv[2], optimize=True)' "$out/tiny-animate.gif" "$out/tiny-animate-frame.png"

@@ -48,6 +48,22 @@ def test_help_on_every_command_exits_0_and_shows_an_example(cli, command):
     assert examples, f"no example of '{path} ...' in its help:\n{result.stdout}"
 
 
+def test_help_paragraphs_flow_instead_of_keeping_the_docstrings_line_breaks():
+    """Typer keeps a docstring's line breaks, which broke the help's lines mid-sentence: every
+    command's help reaches Typer as paragraphs of one line each."""
+    import typer.main
+    from typer._click.core import Context
+
+    from convcli.cli import app
+
+    group = typer.main.get_command(app)
+    context = Context(group)
+    for name in group.list_commands(context):  # type: ignore[attr-defined]
+        command = group.get_command(context, name)  # type: ignore[attr-defined]
+        for paragraph in (command.help or "").split("\n\n"):
+            assert "\n" not in paragraph, (name, paragraph)
+
+
 @pytest.mark.parametrize("command", COMMANDS, ids=COMMAND_IDS)
 def test_dash_h_is_the_same_as_help(cli, command):
     """``-h`` prints the same help as ``--help``."""

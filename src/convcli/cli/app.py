@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from convcli.cli import (
+    animate_cmd,
     apply_cmd,
     explain_cmd,
     gallery_cmd,
@@ -34,6 +35,7 @@ app.command(name="show", no_args_is_help=True)(show_cmd.show)
 app.command(name="match", no_args_is_help=True)(match_cmd.match)
 app.command(name="explain", no_args_is_help=True)(explain_cmd.explain)
 app.command(name="gallery", no_args_is_help=True)(gallery_cmd.gallery)
+app.command(name="animate", no_args_is_help=True)(animate_cmd.animate)
 app.add_typer(kernels_cmd.app, name="kernels")
 
 

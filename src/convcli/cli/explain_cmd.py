@@ -22,64 +22,23 @@ if TYPE_CHECKING:
 
 
 def explain(
-    kernel: Annotated[
-        str,
-        typer.Argument(
-            help="A library name, a kernel file, or an inline matrix.",
-            metavar="KERNEL",
-            autocompletion=options.complete_kernel,
-        ),
-    ],
-    image: Annotated[
-        str, typer.Argument(help="The image, or - for stdin.", metavar="IMAGE", show_default=False)
-    ],
+    kernel: options.KernelArgument,
+    image: options.ImageArgument,
     at: Annotated[
         options.Point,
         typer.Option(
             parser=options.point, metavar="X,Y", help="The output pixel: column,row from 0."
         ),
     ],
-    channel: Annotated[
-        str | None,
-        typer.Option(
-            help="The channel: a letter (R, G, B, L) or an index. Default: the first.",
-            show_default=False,
-        ),
-    ] = None,
-    border: Annotated[
-        str,
-        typer.Option(
-            parser=options.border,
-            help="Outside the image: reflect, mirror, nearest, wrap or constant (--fill).",
-        ),
-    ] = "reflect",
-    fill: Annotated[float, typer.Option(help="The value outside for --border constant.")] = 0.0,
-    padding: Annotated[
-        Literal["same", "valid", "full"], typer.Option(help="Output size, as for apply.")
-    ] = "same",
-    stride: Annotated[int, typer.Option(min=1, help="Keep every n-th row and column.")] = 1,
-    dilation: Annotated[int, typer.Option(min=1, help="Space the taps n pixels apart.")] = 1,
-    convolve: Annotated[
-        bool, typer.Option("--convolve", help="True convolution: the kernel turned 180°.")
-    ] = False,
-    scale: Annotated[
-        float | None,
-        typer.Option(
-            parser=options.scale,
-            metavar="NUMBER",
-            help="Replace the kernel's own scale.",
-            show_default=False,
-        ),
-    ] = None,
-    offset: Annotated[
-        options.Offset | None,
-        typer.Option(
-            parser=options.offset,
-            metavar="VALUE|N%",
-            help="Replace the kernel's own offset.",
-            show_default=False,
-        ),
-    ] = None,
+    channel: options.Channel = None,
+    border: options.BorderRule = "reflect",
+    fill: options.Fill = 0.0,
+    padding: options.Padding = "same",
+    stride: options.Stride = 1,
+    dilation: options.Dilation = 1,
+    convolve: options.Convolve = False,
+    scale: options.ScaleOverride = None,
+    offset: options.OffsetOverride = None,
     absolute: Annotated[
         bool, typer.Option("--abs", help="The magnitude of the result, as apply --abs.")
     ] = False,
@@ -107,18 +66,17 @@ def explain(
     """
     with reporting_errors():
         from convcli.filtering.pipeline import FilterOptions, with_overrides
-        from convcli.filtering.pixel import explain_pixel
+        from convcli.filtering.pixel import explain_pixel, one_plain_kernel
         from convcli.images.imageio import read_picture
         from convcli.images.outputs import read_input
         from convcli.images.views import choose_channel
-        from convcli.kernels import Kernel, resolve_chain
+        from convcli.kernels import resolve_chain
         from convcli.runs.jobs import OutputOptions, filter_image
 
         chain = with_overrides(
             resolve_chain(kernel), scale, (offset.value, offset.relative) if offset else None
         )
-        if len(chain) != 1 or not isinstance(chain[0], Kernel):
-            raise UsageError("explain shows one plain kernel: not a chain or a combined kernel")
+        plain = one_plain_kernel(chain)
         data = read_input(image, sys.stdin.buffer)
         picture = read_picture(data, image, max_pixels=max_pixels)
         if picture.is_float:
@@ -132,7 +90,7 @@ def explain(
             stride=stride,
             dilation=dilation,
         )
-        computation = explain_pixel(picture, chain[0], filters, at.x, at.y, index)
+        computation = explain_pixel(picture, plain, filters, at.x, at.y, index)
         written, report = filter_image(
             data,
             image,

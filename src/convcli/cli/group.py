@@ -6,6 +6,7 @@ and exits 2, so scripts and people both get a single, greppable line.
 
 from __future__ import annotations
 
+import inspect
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -54,6 +55,14 @@ class ConvcliGroup(TyperGroup):
             sys.exit(code)
         return code
 
+    def get_command(self, ctx: Context, cmd_name: str) -> Any:
+        """The command, its help paragraphs joined into flowing lines (Typer keeps a
+        docstring's line breaks, so a 100-column source line broke the terminal's lines)."""
+        command = super().get_command(ctx, cmd_name)
+        if command is not None and command.help:
+            command.help = reflowed(command.help)
+        return command
+
     def invoke(self, ctx: Context) -> Any:
         """Run the command; a Ctrl-C that lands outside a command's own guard (while Click
         parses or returns) still prints "Interrupted." and exits 130, as one inside does."""
@@ -62,6 +71,12 @@ class ConvcliGroup(TyperGroup):
         except KeyboardInterrupt:
             err_console.print("Interrupted.")
             raise Exit(EXIT_INTERRUPTED) from None
+
+
+def reflowed(text: str) -> str:
+    """``text`` with the line breaks inside each paragraph made spaces."""
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(" ".join(paragraph.split("\n")) for paragraph in paragraphs)
 
 
 def _print_usage_error(exc: ClickException) -> None:

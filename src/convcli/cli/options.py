@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -146,3 +146,60 @@ def complete_kernel(incomplete: str) -> list[str]:
 
     names = [*library_names(), *(f"{g}:" for g in GENERATORS)]
     return [name for name in names if name.startswith(incomplete)]
+
+
+# -- the options of the commands that show one kernel at work (explain, animate) ----------------
+
+#: KERNEL: anything the resolver accepts.
+KernelArgument = Annotated[
+    str,
+    typer.Argument(
+        help="A library name, a kernel file, or an inline matrix.",
+        metavar="KERNEL",
+        autocompletion=complete_kernel,
+    ),
+]
+ImageArgument = Annotated[
+    str, typer.Argument(help="The image, or - for stdin.", metavar="IMAGE", show_default=False)
+]
+Channel = Annotated[
+    str | None,
+    typer.Option(
+        help="The channel: a letter (R, G, B, L) or an index. Default: the first.",
+        show_default=False,
+    ),
+]
+BorderRule = Annotated[
+    str,
+    typer.Option(
+        parser=border,
+        help="Outside the image: reflect, mirror, nearest, wrap or constant (--fill).",
+    ),
+]
+Fill = Annotated[float, typer.Option(help="The value outside for --border constant.")]
+Padding = Annotated[
+    Literal["same", "valid", "full"], typer.Option(help="Output size, as for apply.")
+]
+Stride = Annotated[int, typer.Option(min=1, help="Keep every n-th row and column.")]
+Dilation = Annotated[int, typer.Option(min=1, help="Space the taps n pixels apart.")]
+Convolve = Annotated[
+    bool, typer.Option("--convolve", help="True convolution: the kernel turned 180°.")
+]
+ScaleOverride = Annotated[
+    float | None,
+    typer.Option(
+        parser=scale,
+        metavar="NUMBER",
+        help="Replace the kernel's own scale.",
+        show_default=False,
+    ),
+]
+OffsetOverride = Annotated[
+    Offset | None,
+    typer.Option(
+        parser=offset,
+        metavar="VALUE|N%",
+        help="Replace the kernel's own offset.",
+        show_default=False,
+    ),
+]

@@ -10,6 +10,7 @@ side by side and must agree.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +22,7 @@ from convcli.engine.modes import canonical_border
 from convcli.errors import UsageError
 from convcli.filtering.pipeline import FilterOptions
 from convcli.images.picture import Picture
-from convcli.kernels import Kernel
+from convcli.kernels import AnyKernel, Kernel
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,14 @@ class PixelComputation:
         return self.total * self.scale + self.offset
 
 
+def one_plain_kernel(chain: Sequence[AnyKernel]) -> Kernel:
+    """The chain's kernel if it is one plain matrix: the only kind whose computation at a pixel
+    is one window's multiply-and-add."""
+    if len(chain) != 1 or not isinstance(chain[0], Kernel):
+        raise UsageError("one plain kernel is shown at work: not a chain or a combined kernel")
+    return chain[0]
+
+
 def explain_pixel(
     picture: Picture, kernel: Kernel, options: FilterOptions, x: int, y: int, channel: int
 ) -> PixelComputation:
@@ -65,17 +74,7 @@ def explain_pixel(
     if letter == "A" and options.channels is None and not options.premultiply:
         raise UsageError("alpha is carried through unfiltered: pick a colour `channel`")
     border = canonical_border(options.border, options.fill)
-    axes = [
-        plan_axis(
-            n,
-            taps,
-            padding=options.padding,  # type: ignore[arg-type]
-            stride=options.stride,
-            dilation=options.dilation,
-            turned=options.convolve,
-        )
-        for n, taps in zip((picture.height, picture.width), kernel.shape, strict=True)
-    ]
+    axes = output_axes(picture, kernel, options)
     if not (0 <= y < axes[0].length and 0 <= x < axes[1].length):
         raise UsageError(
             f"`at` {x},{y} lies outside the output, which is {axes[1].length}×{axes[0].length}"
@@ -83,13 +82,12 @@ def explain_pixel(
     rows, cols = _positions(axes[0], y), _positions(axes[1], x)
     source_rows = source_indices(picture.height, rows[0], rows[-1], border)[:: options.dilation]
     source_cols = source_indices(picture.width, cols[0], cols[-1], border)[:: options.dilation]
-    plane = picture.pixels[:, :, channel].astype(np.float64)
     row_in = (np.asarray(rows) >= 0) & (np.asarray(rows) < picture.height)
     col_in = (np.asarray(cols) >= 0) & (np.asarray(cols) < picture.width)
     outside = ~(row_in[:, None] & col_in[None, :])
     inside = (source_rows[:, None] >= 0) & (source_cols[None, :] >= 0)
-    read = plane[np.maximum(source_rows, 0)[:, None], np.maximum(source_cols, 0)[None, :]]
-    samples = np.where(inside, read, options.fill)
+    read = picture.pixels[np.maximum(source_rows, 0)[:, None], np.maximum(source_cols, 0), channel]
+    samples = np.where(inside, read.astype(np.float64), options.fill)
     weights = np.asarray(kernel.weights, dtype=np.float64)
     if options.convolve:
         weights = weights[::-1, ::-1]
@@ -107,6 +105,22 @@ def explain_pixel(
         scale=kernel.scale,
         offset=kernel.offset_for(picture.full_range),
     )
+
+
+def output_axes(picture: Picture, kernel: Kernel, options: FilterOptions) -> list[AxisPlan]:
+    """The row and column plans of the output (its size, and where each tap reads), as the
+    engine makes them."""
+    return [
+        plan_axis(
+            n,
+            taps,
+            padding=options.padding,  # type: ignore[arg-type]
+            stride=options.stride,
+            dilation=options.dilation,
+            turned=options.convolve,
+        )
+        for n, taps in zip((picture.height, picture.width), kernel.shape, strict=True)
+    ]
 
 
 def _positions(axis: AxisPlan, output: int) -> list[int]:
