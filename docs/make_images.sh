@@ -21,3 +21,5 @@ rm -f "$square"
 convcli -q gallery "$card" --tag edges --abs --tile 128 --columns 6 -o "$out/card-gallery.png"
 convcli -q animate sharpen sample_images/tiny-16x16.png --region 0,0,6,4 --border constant -o "$out/tiny-animate.gif"
 python3 -c 'import sys; from PIL import Image; gif = Image.open(sys.argv[1]); gif.seek(10); gif.convert("RGB").save(sys.argv[2], optimize=True)' "$out/tiny-animate.gif" "$out/tiny-animate-frame.png"
+convcli -q layer docs/examples/edges.yaml "$card" -o "$out/card-layer-maps.png" --tile 200
+convcli -q layer docs/examples/edges.yaml "$card" --activation relu --pool max:2 -o "$out/card-layer-pooled.png" --tile 200

@@ -13,6 +13,7 @@ from convcli.cli import (
     explain_cmd,
     gallery_cmd,
     kernels_cmd,
+    layer_cmd,
     match_cmd,
     show_cmd,
 )
@@ -36,6 +37,7 @@ app.command(name="match", no_args_is_help=True)(match_cmd.match)
 app.command(name="explain", no_args_is_help=True)(explain_cmd.explain)
 app.command(name="gallery", no_args_is_help=True)(gallery_cmd.gallery)
 app.command(name="animate", no_args_is_help=True)(animate_cmd.animate)
+app.command(name="layer", no_args_is_help=True)(layer_cmd.layer)
 app.add_typer(kernels_cmd.app, name="kernels")
 
 

@@ -57,6 +57,15 @@ FLAGS = {
     "scale": "--scale",
     "suffix": "--suffix",
     "tiled": "--tiled",
+    "stride": "--stride",
+    "dilation": "--dilation",
+    "padding": "--padding",
+    "padding_mode": "--padding-mode",
+    "groups": "--groups",
+    "activation": "--activation",
+    "pool": "--pool",
+    "normalize_input": "--normalize-input",
+    "maps": "--maps",
 }
 _PARAMETER = re.compile(r"`([a-z_]+)`")
 

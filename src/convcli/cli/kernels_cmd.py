@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -18,6 +18,9 @@ from convcli.cli.console import (
     warn,
 )
 from convcli.errors import UsageError
+
+if TYPE_CHECKING:
+    from convcli.kernels.network import Bank
 
 app = typer.Typer(
     help="List and inspect kernels.\n\n[bold]Examples[/]\n\n[dim]$[/] convcli kernels list"
@@ -66,23 +69,92 @@ def list_kernels() -> None:
 @app.command("show")
 def show_kernel(
     spec: KernelSpec,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="A weight bank (.npy/.npz of 3 or 4 axes): write its filters as a picture.",
+            show_default=False,
+        ),
+    ] = None,
+    layout: options.BankLayout = "torch",
 ) -> None:
-    """Show a kernel: its matrix, sum, scale, offset, separability and origin.
+    """Show a kernel: its matrix, sum, scale, offset, separability and origin; or a layer's
+    weight bank as small pictures, one per kernel (colour for three input channels).
 
     [bold]Examples[/]
 
     [dim]$[/] convcli kernels show sobel-x
 
     [dim]$[/] convcli kernels show gaussian:sigma=1.5
+
+    [dim]$[/] convcli kernels show stem.npy -o filters.png
     """
     with reporting_errors():
         from convcli.cli import render
         from convcli.kernels import resolve_chain
 
+        bank = _bank(spec, layout)
+        if bank is not None:
+            _show_bank(bank, spec, output)
+            return
+        if output is not None:
+            raise UsageError("`output` writes a weight bank's picture; a kernel goes out with "
+                             "convcli kernels export")  # fmt: skip
         for index, kernel in enumerate(resolve_chain(spec)):
             if index:
                 out_console.print()
             out_console.print(render.kernel_details(kernel))
+
+
+def _bank(spec: str, layout: str) -> Bank | None:
+    """The weight bank in ``spec`` if it is a .npz, or a .npy of 3 or 4 axes."""
+    path = Path(spec)
+    if path.suffix.lower() not in (".npy", ".npz") or not path.is_file():
+        return None
+    from convcli.kernels.network import read_bank
+
+    data = path.read_bytes()
+    if path.suffix.lower() == ".npy":
+        import io
+
+        import numpy as np
+
+        try:
+            dimensions = np.load(io.BytesIO(data), allow_pickle=False).ndim
+        except (ValueError, OSError, EOFError):
+            return None  # the kernel reader says what is wrong
+        if dimensions < 3:
+            return None
+    return read_bank(data, spec, layout)  # type: ignore[arg-type]
+
+
+def _show_bank(bank: Bank, spec: str, output: str | None) -> None:
+    from convcli.cli import render
+    from convcli.filtering.networks import bank_picture
+    from convcli.images.imageio import decode_preview, encode_parts, output_format
+    from convcli.images.outputs import check_output_target, write_output
+
+    outputs, per_group, height, width = bank.weight.shape
+    out_console.print(spec, style="bold", soft_wrap=True, markup=False)
+    out_console.print(
+        f"{outputs} kernels of {per_group}×{height}×{width} (C_out, C_in/groups, kH, kW)"
+        + (", with bias" if bank.bias is not None else "")
+    )
+    picture = bank_picture(bank.weight, [f"kernel {n}" for n in range(outputs)])
+    if output is not None:
+        check_output_target(output, [spec])
+        parts, _ = encode_parts(picture, output_format(output), output)
+        write_output(parts, output, sys.stdout.buffer)
+        note(f"{outputs} filters drawn in {output}")
+    elif out_console.color_system is not None and not out_console.no_color:
+        columns = max(out_console.width, 8)
+        rows = max(out_console.height - 4, 4) * 2
+        out_console.print(render.preview(decode_preview(picture, columns, rows)))
+    else:
+        note("picture omitted: stdout is not a colour terminal (write it with -o)")
 
 
 @app.command("export")

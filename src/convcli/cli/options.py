@@ -203,3 +203,11 @@ OffsetOverride = Annotated[
         show_default=False,
     ),
 ]
+
+#: ``--layout`` of the commands that read a ``.npy`` weight bank (``layer``, ``kernels show``).
+BankLayout = Annotated[
+    Literal["torch", "tf"],
+    typer.Option(
+        help="A .npy bank's axes: torch (C_out, C_in, kH, kW) or tf (kH, kW, C_in, C_out)."
+    ),
+]

@@ -9,9 +9,15 @@ import typer
 
 from convcli.cli import options
 from convcli.cli.console import note, out_console, reporting_errors, warn
+from convcli.errors import UsageError
 from convcli.images.limits import DEFAULT_MAX_PIXELS
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    import numpy as np
+    import numpy.typing as npt
+
     from convcli.images.picture import Picture
 
 
@@ -65,7 +71,15 @@ def show(
         from convcli.images.imageio import read_picture
         from convcli.images.outputs import open_input
 
-        picture = read_picture(open_input(image, sys.stdin.buffer), image, max_pixels=max_pixels)
+        source = open_input(image, sys.stdin.buffer)
+        stack = _stack(source, image, max_pixels)
+        if stack is not None and channel is None and format is None and not as_array:
+            _print_stack(stack, image)
+            return
+        if stack is not None:
+            picture, channel = _stack_map(stack, channel)
+        else:
+            picture = read_picture(source, image, max_pixels=max_pixels)
         for message in picture.notes:
             warn(message)
         if format is not None:
@@ -109,6 +123,63 @@ def print_array(picture: Picture, *, channel: str | None, region: options.Region
     note(message)
 
 
+def _stack(source: bytes | Path, name: str, max_pixels: int) -> npt.NDArray[np.float32] | None:
+    """A (C, H, W) stack of maps, as ``convcli layer`` writes, if ``name`` is a .npy holding
+    one (a 3-D array whose last axis is longer than an image's 4 channels)."""
+    if not name.lower().endswith(".npy"):
+        return None
+    from convcli.images.stacks import as_stack, is_stack, load_array
+
+    data = source if isinstance(source, bytes) else source.read_bytes()
+    array = load_array(data, name, max_pixels)
+    return as_stack(array, name) if is_stack(array) else None
+
+
+def _stack_map(stack: npt.NDArray[np.float32], channel: str | None) -> tuple[Picture, None]:
+    """Map ``channel`` (a number) of the stack as a one-channel float picture."""
+    import numpy as np
+
+    from convcli.images.picture import Picture
+
+    if channel is None:
+        note(f"map 0 of {stack.shape[0]}: pick another with --channel N")
+        index = 0
+    elif channel.strip().isdigit() and int(channel) < stack.shape[0]:
+        index = int(channel)
+    else:
+        raise UsageError(f"`channel` {channel!r}: this stack has maps 0–{stack.shape[0] - 1}")
+    return Picture(np.ascontiguousarray(stack[index][:, :, np.newaxis]), "L", "npy"), None
+
+
+def _print_stack(stack: npt.NDArray[np.float32], name: str) -> None:
+    """A stack's shape, every map's statistics, and a montage preview."""
+    from rich.table import Table
+
+    from convcli.cli import render
+    from convcli.filtering.networks import montage
+    from convcli.images.imageio import decode_preview
+
+    count, height, width = stack.shape
+    out_console.print(name, style="bold", soft_wrap=True, markup=False)
+    out_console.print(f"{count} maps of {width}×{height} (C, H, W), float32")
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("map", "min", "max", "mean"):
+        table.add_column(column, justify="right")
+    for number, plane in enumerate(stack):
+        table.add_row(
+            str(number), *(f"{float(v):.4g}" for v in (plane.min(), plane.max(), plane.mean()))
+        )
+    out_console.print(table)
+    if out_console.color_system is None or out_console.no_color:
+        note("preview omitted: stdout is not a colour terminal (try --channel N --as-array)")
+        return
+    sheet = montage(stack, [f"map {n}" for n in range(count)], tile=96)
+    columns = max(out_console.width, 8)
+    out_console.print(
+        render.preview(decode_preview(sheet, columns, max(out_console.height - 4, 4) * 2))
+    )
+
+
 def _print_summary(picture: Picture, name: str) -> None:
     from convcli.cli import render
     from convcli.images.imageio import decode_preview
@@ -126,7 +197,6 @@ def _print_summary(picture: Picture, name: str) -> None:
 def _write_values(
     picture: Picture, channel: str | None, region: options.Region | None, fmt: str
 ) -> None:
-    from convcli.errors import UsageError
     from convcli.images.views import encode_values
 
     if fmt == "npy" and sys.stdout.isatty():

@@ -86,14 +86,16 @@ def reduced(picture: Picture, largest: int) -> Picture:
 
 
 def contact_sheet(tiles: Sequence[tuple[Picture, str]], columns: int) -> Picture:
-    """Pictures side by side, ``columns`` a row, each with its label underneath, on white."""
+    """Pictures side by side, ``columns`` a row, each with its label underneath (one line per
+    line of the label), on white."""
     from PIL import Image, ImageDraw, ImageFont
 
     width = max(tile.width for tile, _ in tiles)
     height = max(tile.height for tile, _ in tiles)
     font_size = max(10, min(16, width // 12))
     font = ImageFont.load_default(size=font_size)
-    label_height = font_size + 6
+    lines = max(label.count("\n") + 1 for _, label in tiles)
+    label_height = lines * (font_size + 4) + 2
     gap = 4
     rows = -(-len(tiles) // columns)
     sheet = Image.new(
@@ -106,8 +108,10 @@ def contact_sheet(tiles: Sequence[tuple[Picture, str]], columns: int) -> Picture
         left = gap + (number % columns) * (width + gap)
         top = gap + (number // columns) * (height + label_height + gap)
         sheet.paste(Image.fromarray(display_rgb(tile)), (left, top))
-        text = label
-        while text and draw.textlength(text, font=font) > width:
-            text = text[:-2] + "…"
-        draw.text((left, top + height + 2), text, fill=(0, 0, 0), font=font)
+        for line_number, line in enumerate(label.split("\n")):
+            text = line
+            while text and draw.textlength(text, font=font) > width:
+                text = text[:-2] + "…"
+            where = (left, top + height + 2 + line_number * (font_size + 4))
+            draw.text(where, text, fill=(0, 0, 0), font=font)
     return Picture(np.asarray(sheet), "RGB")
