@@ -1,11 +1,15 @@
 """The engine against scipy.ndimage.correlate and cv2.filter2D on a 3840×2160 RGB picture.
 
-    python benchmarks/bench_engine.py [--runs 5] [--quick] [--only uint8|uint16|float32]
+    python benchmarks/bench_engine.py [--runs 5] [--threads 1] [--quick]
+                                       [--dtype uint8|uint16|float32]
 
 Prints one Markdown table per input type (uint8 → uint8, uint16 → uint16, float32 → float32;
 the integer ones by the rounding rule, ``round_samples``, the path ``convcli apply`` takes):
-medians of several runs, ratios computed pair by pair in the same run, the strategy convcli
-chose, and convcli's peak memory above its input and output. Peers that are not installed are
+the minimum of interleaved runs (convcli, then each peer, then convcli again ...), so a noisy
+neighbour slows one run of everyone rather than one contestant; every contestant on
+``--threads`` threads (OpenCV's ``setNumThreads``, convcli's ``threads``; scipy has one); the
+ratios against OpenCV and scipy.ndimage side by side, the strategy convcli chose, and convcli's
+peak memory above its input and output. Peers that are not installed are
 skipped with a note (`pip install scipy opencv-python-headless` to include them); they are
 never runtime dependencies. Timings on a shared machine vary by 10-25 %: compare ratios, not
 absolute times.
@@ -26,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from convcli.engine import Finish, correlate, explain, round_samples
+from convcli.engine import EngineOptions, Finish, correlate, explain, round_samples
 
 HEIGHT, WIDTH = 2160, 3840
 SLOW_SECONDS = 2.0  # a peer slower than this is timed once
@@ -67,18 +71,21 @@ def kernels() -> dict[str, np.ndarray]:
     }
 
 
-def median_ms(function: Callable[[], Any], runs: int) -> float:
-    start = time.perf_counter()
-    function()  # warm-up, and a first measurement for slow peers
-    first = time.perf_counter() - start
-    if first > SLOW_SECONDS:
-        return first * 1000
-    times = []
-    for _ in range(runs):
+def fastest_ms(contestants: dict[str, Callable[[], Any]], runs: int) -> dict[str, float]:
+    """Each contestant's fastest of ``runs`` runs, the runs taken in turn (after one warm-up
+    each); a contestant slower than SLOW_SECONDS is timed once."""
+    best: dict[str, float] = {}
+    for name, function in contestants.items():
         start = time.perf_counter()
         function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+        best[name] = time.perf_counter() - start
+    timed = {name: f for name, f in contestants.items() if best[name] <= SLOW_SECONDS}
+    for _ in range(runs):
+        for name, function in timed.items():
+            start = time.perf_counter()
+            function()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return {name: seconds * 1000 for name, seconds in best.items()}
 
 
 def peak_extra_mib(function: Callable[[], Any]) -> float:
@@ -94,11 +101,13 @@ def peak_extra_mib(function: Callable[[], Any]) -> float:
 Peer = Callable[[np.ndarray, np.ndarray, "np.dtype[Any] | None"], Any]
 
 
-def peers() -> dict[str, Peer]:
+def peers(threads: int) -> dict[str, Peer]:
     """The peers installed; each takes (image, kernel, integer output dtype or None for float)."""
     found: dict[str, Peer] = {}
     try:
         import cv2
+
+        cv2.setNumThreads(threads)
 
         def opencv(image: np.ndarray, kernel: np.ndarray, rounded: np.dtype[Any] | None) -> Any:
             return cv2.filter2D(image, -1, kernel, borderType=cv2.BORDER_REFLECT)
@@ -128,19 +137,21 @@ def peers() -> dict[str, Peer]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="timed runs per measurement")
+    parser.add_argument("--threads", type=int, default=1, help="threads for every contestant")
     parser.add_argument("--quick", action="store_true", help="skip the 31×31 kernels for peers")
     parser.add_argument(
-        "--only", choices=["uint8", "uint16", "float32"], help="time one input type only"
+        "--dtype", choices=["uint8", "uint16", "float32"], help="time one input type only"
     )
     args = parser.parse_args()
     image8 = photo()
     low_bits = np.random.default_rng(16).integers(0, 256, image8.shape, dtype=np.uint16)
     image16 = image8.astype(np.uint16) << 8 | low_bits  # 16-bit detail, not 8-bit steps
     image32 = image8.astype(np.float32) / 255
-    others = peers()
+    others = peers(args.threads)
     machine = platform.processor() or platform.machine()
     print(
         f"\n{WIDTH}×{HEIGHT} RGB, {os.cpu_count()} cores, {machine}, "
+        f"{args.threads} thread(s), minimum of {args.runs} interleaved runs, "
         f"Python {platform.python_version()}, NumPy {np.__version__}"
         + "".join(f", {name} {_version(name)}" for name in others)
     )
@@ -150,7 +161,7 @@ def main() -> None:
         ("float32 → float32", image32, None),
     )
     for label, image, rounded in tables:
-        if args.only and label.split()[0] != args.only:
+        if args.dtype and label.split()[0] != args.dtype:
             continue
         print(f"\n### {label}\n")
         header = ["kernel", "convcli ms", "plan"]
@@ -162,20 +173,30 @@ def main() -> None:
         ratios: dict[str, list[float]] = {name: [] for name in others}
         for kernel_name, kernel in kernels().items():
             if rounded is not None:
-                ours = partial(round_samples, image, kernel, Finish(), rounded)
+                ours = partial(
+                    round_samples,
+                    image,
+                    kernel,
+                    Finish(),
+                    rounded,
+                    EngineOptions(threads=args.threads),
+                )
             else:
-                ours = partial(correlate, image, kernel)
-
-            ours_ms = median_ms(ours, args.runs)
-            plan = explain(image, kernel)
-            row = [kernel_name, f"{ours_ms:.1f}", f"{plan.method} ({plan.accumulator})"]
+                ours = partial(correlate, image, kernel, threads=args.threads)
+            contestants: dict[str, Callable[[], Any]] = {"convcli": ours}
             for name, peer in others.items():
-                if args.quick and "31" in kernel_name:
+                if not (args.quick and "31" in kernel_name):
+                    contestants[name] = partial(peer, image, kernel, rounded)
+            times = fastest_ms(contestants, args.runs)
+            plan = explain(image, kernel, threads=args.threads)
+            row = [kernel_name, f"{times['convcli']:.1f}", f"{plan.method} ({plan.accumulator})"]
+            for name in others:
+                if name not in times:
                     row += ["–", "–"]
                     continue
-                peer_ms = median_ms(partial(peer, image, kernel, rounded), args.runs)
-                ratios[name].append(ours_ms / peer_ms)
-                row += [f"{peer_ms:.1f}", f"{ours_ms / peer_ms:.2f}"]
+                ratio = times["convcli"] / times[name]
+                ratios[name].append(ratio)
+                row += [f"{times[name]:.1f}", f"{ratio:.2f}"]
             row.append(f"{peak_extra_mib(ours):.0f}")
             print("| " + " | ".join(row) + " |")
         for name, values in ratios.items():

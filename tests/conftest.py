@@ -63,6 +63,10 @@ def cli(monkeypatch: pytest.MonkeyPatch):
     for console in (consoles.out_console, consoles.err_console):
         if getattr(console, "_color_system", None) is not None:  # started from a terminal
             monkeypatch.setattr(console, "_color_system", None)
+        # Rich fixes the size if COLUMNS or LINES was set when the console was made (as under
+        # pytest-xdist); each invocation's own environment must decide it.
+        monkeypatch.setattr(console, "_width", None)
+        monkeypatch.setattr(console, "_height", None)
     runner = CliRunner()
 
     def invoke(*args: object, input: bytes | None = None, env: dict[str, str] | None = None):

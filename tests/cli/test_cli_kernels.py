@@ -13,7 +13,7 @@ from rich.console import Console
 from convcli.cli import kernels_cmd
 from convcli.kernels import GENERATORS, Kernel, library_entries
 
-WIDE = {"COLUMNS": "250"}  # wide enough that no description wraps
+WIDE = {"COLUMNS": "400"}  # wide enough that no description or path wraps (xdist paths are long)
 
 
 def listed(cli, env=None) -> str:

@@ -292,7 +292,7 @@ def _execute(request: Request, plan: Plan, sink: Sink) -> None:
         out = buffers("out", (count, cols.length, channels))
         if plan.method == "direct":
             direct.correlate_strip(
-                strip, plan.groups, rows, cols, count, out, buffers("scratch", out.shape)
+                strip, plan.magnitudes, rows, cols, count, out, buffers("scratch", out.shape)
             )
         elif plan.method == "separable":
             separable.correlate_strip(strip, plan.terms, rows, cols, count, out, buffers)

@@ -27,20 +27,57 @@ def tap_groups(kernel: npt.NDArray[np.float64]) -> Groups:
     return sorted(groups.items(), key=lambda item: (item[0] != 1, -len(item[1])))
 
 
+#: Taps that share a weight's magnitude: (magnitude, taps with +, taps with −).
+Magnitude = tuple[float, list[tuple[int, int]], list[tuple[int, int]]]
+
+
+def by_magnitude(groups: Groups) -> list[Magnitude]:
+    """The non-zero weights gathered by magnitude, the group that is cheapest to start with
+    first (see :func:`passes`): Sobel's ±1 and ±2 become two groups, each one subtraction."""
+    found: dict[float, Magnitude] = {}
+    for weight, taps in groups:
+        magnitude, plus, minus = found.setdefault(abs(weight), (abs(weight), [], []))
+        (plus if weight > 0 else minus).extend(taps)
+    magnitudes = sorted(found.values(), key=lambda group: group[0])
+    costs = [_passes(magnitudes, first) for first in range(len(magnitudes))]
+    first = costs.index(min(costs)) if costs else 0
+    return magnitudes[first : first + 1] + magnitudes[:first] + magnitudes[first + 1 :]
+
+
+def passes(groups: Groups) -> int:
+    """How many passes over a band :func:`correlate_strip` makes (the planner's cost)."""
+    return _passes(by_magnitude(groups), 0)
+
+
+def _passes(magnitudes: list[Magnitude], first: int) -> int:
+    total = 0
+    for number, (magnitude, plus, minus) in enumerate(magnitudes):
+        views = len(plus) + len(minus)
+        if number == first:
+            total += 1 if views == 1 else views - 1 + (magnitude != 1 or not plus)
+        elif magnitude == 1:
+            total += views
+        else:
+            total += 2 if views == 1 else views + 1
+    return total
+
+
 def correlate_strip(
     strip: npt.NDArray[Any],
-    groups: Groups,
+    magnitudes: list[Magnitude],
     rows: AxisPlan,
     cols: AxisPlan,
     count: int,
     out: npt.NDArray[Any],
     scratch: npt.NDArray[Any],
 ) -> None:
-    """Write ``count`` output rows into ``out`` from an extended ``strip``.
+    """Write ``count`` output rows into ``out`` from an extended ``strip``, in the passes
+    :func:`passes` counts: the first magnitude group straight into ``out``, each other one added
+    or subtracted directly (±1) or through ``scratch``.
 
     ``out`` and ``scratch`` have the accumulator's dtype and the band's output shape.
     """
-    if not groups:
+    if not magnitudes:
         out[...] = 0
         return
     cast = out.dtype.type
@@ -48,23 +85,52 @@ def correlate_strip(
     def view(tap: tuple[int, int]) -> npt.NDArray[Any]:
         return tap_view(strip, rows, cols, count, *tap)
 
-    first_weight, first_taps = groups[0]
-    _sum_into(out, [view(t) for t in first_taps])
-    if first_weight != 1:
-        np.multiply(out, cast(first_weight), out=out)
-    for weight, taps in groups[1:]:
-        views = [view(t) for t in taps]
-        if weight in (1, -1):
-            combine = np.add if weight == 1 else np.subtract
-            for v in views:
-                combine(out, v, out=out)
+    magnitude, plus, minus = magnitudes[0]
+    if len(plus) + len(minus) == 1 and (magnitude != 1 or minus):
+        np.multiply(view((plus or minus)[0]), cast(magnitude if plus else -magnitude), out=out)
+    else:
+        sign = _signed_sum(out, [view(t) for t in plus], [view(t) for t in minus])
+        if magnitude != 1 or sign < 0:
+            np.multiply(out, cast(sign * magnitude), out=out)
+    for magnitude, plus, minus in magnitudes[1:]:
+        if magnitude == 1:
+            for tap in plus:
+                np.add(out, view(tap), out=out)
+            for tap in minus:
+                np.subtract(out, view(tap), out=out)
             continue
-        if len(views) == 1:
-            np.multiply(views[0], cast(weight), out=scratch)
+        if len(plus) + len(minus) == 1:
+            np.multiply(view((plus or minus)[0]), cast(magnitude), out=scratch)
+            sign = 1 if plus else -1
         else:
-            _sum_into(scratch, views)
-            np.multiply(scratch, cast(weight), out=scratch)
-        np.add(out, scratch, out=out)
+            sign = _signed_sum(scratch, [view(t) for t in plus], [view(t) for t in minus])
+            np.multiply(scratch, cast(magnitude), out=scratch)
+        (np.add if sign > 0 else np.subtract)(out, scratch, out=out)
+
+
+def _signed_sum(
+    target: npt.NDArray[Any], plus: list[npt.NDArray[Any]], minus: list[npt.NDArray[Any]]
+) -> int:
+    """``target = ±(sum(plus) − sum(minus))`` in one pass fewer than there are views (a single
+    view: one copy); the sign it carries: −1 when there was nothing to add (``target`` then
+    holds sum(minus))."""
+    if not plus:
+        _sum_into(target, minus)
+        return -1
+    if len(plus) == 1 and not minus:
+        np.copyto(target, plus[0])
+        return 1
+    if len(plus) >= 2:
+        np.add(plus[0], plus[1], out=target)
+        rest_plus, rest_minus = plus[2:], minus
+    else:
+        np.subtract(plus[0], minus[0], out=target)
+        rest_plus, rest_minus = [], minus[1:]
+    for v in rest_plus:
+        np.add(target, v, out=target)
+    for v in rest_minus:
+        np.subtract(target, v, out=target)
+    return 1
 
 
 def _sum_into(target: npt.NDArray[Any], views: list[npt.NDArray[Any]]) -> None:

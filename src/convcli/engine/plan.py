@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from convcli.engine import fft
-from convcli.engine.direct import tap_groups
+from convcli.engine.direct import Magnitude, by_magnitude, passes, tap_groups
 from convcli.engine.forms import IntegerForm, Term, integer_form
 from convcli.engine.request import LIMB_BITS, SUM_LIMB_BITS, Request
 from convcli.engine.separable import float_terms, is_box
@@ -57,7 +57,7 @@ class Plan:
     factor: float
     threads: int
     band: int  #: output rows per band
-    groups: list[tuple[float, list[tuple[int, int]]]] = field(default_factory=list)
+    magnitudes: list[Magnitude] = field(default_factory=list)
     terms: list[Term] = field(default_factory=list)
     costs: dict[str, float] = field(default_factory=dict)  #: estimated ms per strategy
     reason: str = ""
@@ -151,7 +151,7 @@ def make_plan(request: Request, method: str = "auto", threads: int | None = None
         if threads is not None
         else default_threads(work, long_calls=chosen == "fft"),
         band=bands[chosen],
-        groups=groups,
+        magnitudes=by_magnitude(groups),
         terms=option.terms if chosen == "separable" else [],
         costs={name: round(costs[name] / 1e6, 3) for name in allowed},
         reason=reason,
@@ -249,9 +249,9 @@ def _direct_ns(
     dtype: np.dtype[Any],
     band: int,
 ) -> float:
-    passes = 2.0 + sum(len(taps) + 1 for _, taps in groups)  # + gathering and finishing
+    total = 2.0 + passes(groups)  # + gathering and finishing
     elements = math.prod(request.out_shape)
-    return passes * (
+    return total * (
         PASS_NS * _speed(dtype, contiguous=True) * elements + CALL_NS * _count_bands(request, band)
     )
 
