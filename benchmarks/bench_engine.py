@@ -138,11 +138,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="timed runs per measurement")
     parser.add_argument("--threads", type=int, default=1, help="threads for every contestant")
+    parser.add_argument(
+        "--no-calibration",
+        action="store_true",
+        help="plan with the cost model's constants, not this machine's calibration",
+    )
     parser.add_argument("--quick", action="store_true", help="skip the 31×31 kernels for peers")
     parser.add_argument(
         "--dtype", choices=["uint8", "uint16", "float32"], help="time one input type only"
     )
     args = parser.parse_args()
+    calibration = "the cost model's constants"
+    if not args.no_calibration:
+        from convcli.engine.tuning import CALIBRATION
+        from convcli.runs.calibration import install
+
+        install()
+        factors = CALIBRATION.get()
+        calibration = (
+            f"calibrated: direct ×{factors.direct:.2f}, separable ×{factors.separable:.2f}, "
+            f"fft ×{factors.fft:.2f}"
+        )
     image8 = photo()
     low_bits = np.random.default_rng(16).integers(0, 256, image8.shape, dtype=np.uint16)
     image16 = image8.astype(np.uint16) << 8 | low_bits  # 16-bit detail, not 8-bit steps
@@ -152,6 +168,7 @@ def main() -> None:
     print(
         f"\n{WIDTH}×{HEIGHT} RGB, {os.cpu_count()} cores, {machine}, "
         f"{args.threads} thread(s), minimum of {args.runs} interleaved runs, "
+        f"planner: {calibration}, "
         f"Python {platform.python_version()}, NumPy {np.__version__}"
         + "".join(f", {name} {_version(name)}" for name in others)
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 from typing import Annotated
 
@@ -61,9 +62,22 @@ def root(
         bool, typer.Option("--debug", help="Show the full traceback when something fails.")
     ] = False,
     quiet: Quiet = False,
+    calibration: Annotated[
+        bool,
+        typer.Option(
+            "--calibration/--no-calibration",
+            help="Fit the engine's planner to this machine (timed once, cached), or use the "
+            "cost model as it is (also CONVCLI_CALIBRATION=off).",
+        ),
+    ] = True,
 ) -> None:
     """Filter images with convolution kernels."""
+    from convcli.runs.calibration import SWITCH, install
+
     RunState.set(debug=debug, quiet=quiet)
+    if not calibration:
+        os.environ[SWITCH] = "off"  # worker processes inherit it
+    install()
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from convcli.engine.forms import IntegerForm, Term, integer_form
 from convcli.engine.request import LIMB_BITS, SUM_LIMB_BITS, Request
 from convcli.engine.separable import float_terms, is_box
 from convcli.engine.strips import band_height, default_threads
+from convcli.engine.tuning import CALIBRATION
 from convcli.errors import EngineArgumentError
 
 Method = Literal["auto", "direct", "separable", "fft"]
@@ -29,6 +30,7 @@ METHODS: tuple[Method, ...] = ("auto", "direct", "separable", "fft")
 
 #: Nanoseconds per element for one in-cache ufunc pass over float32 data.
 PASS_NS = 0.35
+
 #: Nanoseconds per transformed sample per log2(transform size), forward, product and inverse.
 FFT_NS = 0.9
 #: Fixed costs in nanoseconds: each ufunc call, each FFT band, setting up an FFT plan.
@@ -124,11 +126,15 @@ def make_plan(request: Request, method: str = "auto", threads: int | None = None
         "separable": band_height(request, separable.accumulator.itemsize, buffers=3),
         "fft": fft.band_rows(request.rows),
     }
+    speed = CALIBRATION.get()
     costs: dict[Strategy, float] = {
-        "direct": direct.limbs * _direct_ns(request, groups, direct.accumulator, bands["direct"]),
-        "separable": separable.limbs
+        "direct": speed.direct
+        * direct.limbs
+        * _direct_ns(request, groups, direct.accumulator, bands["direct"]),
+        "separable": speed.separable
+        * separable.limbs
         * _separable_ns(request, separable.terms, separable.accumulator, bands["separable"]),
-        "fft": _fft_ns(request, bands["fft"], options["fft"]),
+        "fft": speed.fft * _fft_ns(request, bands["fft"], options["fft"]),
     }
     allowed = [name for name in costs if not options[name].refusal]
     chosen: Strategy

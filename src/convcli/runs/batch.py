@@ -27,6 +27,7 @@ from convcli.images import remote
 from convcli.images.limits import DEFAULT_MAX_PIXELS
 from convcli.images.outputs import atomic_write
 from convcli.kernels import AnyKernel
+from convcli.runs.calibration import install as install_calibration
 from convcli.runs.jobs import OutputOptions, filter_bytes
 
 Status = Literal["written", "skipped", "failed"]
@@ -294,6 +295,7 @@ def init_worker(settings: Settings) -> None:
     global _WORKER_SETTINGS
     _WORKER_SETTINGS = settings
     os.environ["CONVCLI_THREADS"] = "1"  # the processes already use every core
+    install_calibration()  # the parent's (a spawned worker starts without one)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _exit_on_term)
 

@@ -1,0 +1,76 @@
+"""The engine's calibration kept between runs: measured once per machine (processor, cores,
+NumPy, convcli) and stored as a small JSON file in the user's cache folder
+(``$XDG_CACHE_HOME/convcli`` or ``~/.cache/convcli``). ``CONVCLI_CALIBRATION=off`` keeps the
+cost model's own constants; a file that cannot be read or written only costs a measurement.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+from dataclasses import asdict
+from pathlib import Path
+
+from convcli.engine.tuning import CALIBRATION, Calibration
+
+#: Set to ``off`` to plan with the model's constants (as the tests do, for stable plans).
+SWITCH = "CONVCLI_CALIBRATION"
+
+
+def enabled() -> bool:
+    return os.environ.get(SWITCH, "").strip().lower() not in ("off", "0", "no", "false")
+
+
+def install(active: bool = True) -> None:
+    """Let the first plan of this process use this machine's calibration (cached, or measured
+    and cached then); with ``active`` off or ``CONVCLI_CALIBRATION=off``, the model's."""
+    CALIBRATION.source(load if active and enabled() else None)
+
+
+def cache_file() -> Path:
+    """This machine's calibration file."""
+    import numpy as np
+
+    from convcli import __version__
+
+    machine = "|".join(
+        (platform.machine(), platform.processor(), _cpu_model(), str(os.cpu_count()),
+         np.__version__, __version__)
+    )  # fmt: skip
+    key = hashlib.sha256(machine.encode()).hexdigest()[:16]
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "convcli" / f"calibration-{key}.json"
+
+
+def load() -> Calibration:
+    """The cached calibration, or a new measurement (then cached)."""
+    path = cache_file()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Calibration(**{name: float(data[name]) for name in ("direct", "separable", "fft")})
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    from convcli.engine.calibration import measure
+
+    measured = measure()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(asdict(measured)), encoding="utf-8")
+        temporary.replace(path)
+    except OSError:
+        pass  # a read-only home: measure again next time
+    return measured
+
+
+def _cpu_model() -> str:
+    """The processor's model name where Linux says it (platform.processor() is often empty)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
