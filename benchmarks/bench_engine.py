@@ -1,7 +1,7 @@
 """The engine against scipy.ndimage.correlate and cv2.filter2D on a 3840×2160 RGB picture.
 
     python benchmarks/bench_engine.py [--runs 5] [--threads 1] [--quick]
-                                       [--dtype uint8|uint16|float32]
+                                       [--dtype uint8|uint16|float32] [--plans]
 
 Prints one Markdown table per input type (uint8 → uint8, uint16 → uint16, float32 → float32;
 the integer ones by the rounding rule, ``round_samples``, the path ``convcli apply`` takes):
@@ -9,7 +9,8 @@ the minimum of interleaved runs (convcli, then each peer, then convcli again ...
 neighbour slows one run of everyone rather than one contestant; every contestant on
 ``--threads`` threads (OpenCV's ``setNumThreads``, convcli's ``threads``; scipy has one); the
 ratios against OpenCV and scipy.ndimage side by side, the strategy convcli chose, and convcli's
-peak memory above its input and output. Peers that are not installed are
+peak memory above its input and output. ``--plans`` times every strategy instead and says
+whether the planner's choice is within 10 % of the fastest. Peers that are not installed are
 skipped with a note (`pip install scipy opencv-python-headless` to include them); they are
 never runtime dependencies. Timings on a shared machine vary by 10-25 %: compare ratios, not
 absolute times.
@@ -30,7 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from convcli.engine import EngineOptions, Finish, correlate, explain, round_samples
+from convcli.engine import EngineOptions, Finish, correlate, explain, plan_for, round_samples
+from convcli.errors import EngineArgumentError
 
 HEIGHT, WIDTH = 2160, 3840
 SLOW_SECONDS = 2.0  # a peer slower than this is timed once
@@ -139,6 +141,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="timed runs per measurement")
     parser.add_argument("--threads", type=int, default=1, help="threads for every contestant")
     parser.add_argument(
+        "--plans",
+        action="store_true",
+        help="instead of peers: time every strategy and compare the planner's choice with the best",
+    )
+    parser.add_argument(
         "--no-calibration",
         action="store_true",
         help="plan with the cost model's constants, not this machine's calibration",
@@ -179,6 +186,9 @@ def main() -> None:
     )
     for label, image, rounded in tables:
         if args.dtype and label.split()[0] != args.dtype:
+            continue
+        if args.plans:
+            _plan_table(label, image, rounded, args.threads, args.runs)
             continue
         print(f"\n### {label}\n")
         header = ["kernel", "convcli ms", "plan"]
@@ -223,6 +233,45 @@ def main() -> None:
                     f"\nconvcli / {name}: geometric mean {geometric:.2f}, "
                     f"worst {max(values):.2f}, best {min(values):.2f}"
                 )
+
+
+def _plan_table(
+    label: str, image: np.ndarray, rounded: np.dtype[Any] | None, threads: int, runs: int
+) -> None:
+    """Every strategy timed on every kernel: is the planner's choice within 10 % of the best?"""
+    print(f"\n### {label}: the planner's choice against every strategy\n")
+    methods = ("direct", "separable", "fft")
+    print(
+        "| kernel | "
+        + " | ".join(f"{m} ms" for m in methods)
+        + " | chosen | best | chosen / best |"
+    )
+    print("|" + "---|" * (len(methods) + 4))
+    misses = 0
+    for kernel_name, kernel in kernels().items():
+        contestants: dict[str, Callable[[], Any]] = {}
+        for method in methods:
+            options = EngineOptions(threads=threads, method=method)
+            try:
+                plan_for(image, kernel, options)
+            except EngineArgumentError:  # e.g. separable on an exact kernel of high rank
+                continue
+            if rounded is not None:
+                contestants[method] = partial(
+                    round_samples, image, kernel, Finish(), rounded, options
+                )
+            else:
+                contestants[method] = partial(
+                    correlate, image, kernel, threads=threads, method=method
+                )
+        times = fastest_ms(contestants, runs)
+        chosen = explain(image, kernel, threads=threads).method
+        best = min(times, key=times.__getitem__)
+        ratio = times[chosen] / times[best]
+        misses += ratio > 1.1
+        cells = [f"{times[m]:.0f}" if m in times else "–" for m in methods]
+        print(f"| {kernel_name} | " + " | ".join(cells) + f" | {chosen} | {best} | {ratio:.2f} |")
+    print(f"\nchoices more than 10 % slower than the best: {misses} of {len(kernels())}")
 
 
 def _version(peer: str) -> str:
