@@ -1,10 +1,11 @@
-"""`convcli apply` end to end on a 4K PNG, against `vips conv` and ImageMagick's `convert`.
+"""`convcli apply` end to end on a 4K picture, against `vips conv` and ImageMagick's `convert`.
 
-    python benchmarks/bench_cli.py [--runs 3]
+    python benchmarks/bench_cli.py [--runs 3] [--formats png,jpg,tif]
 
-Every tool reads the same 3840×2160 RGB PNG, applies the same 3×3 sharpening kernel and writes
-a PNG; the table gives median wall times (process start to exit), the ratio to convcli, and the
-output sizes. Tools that are not installed are skipped with a note (`apt install
+For each format, every tool reads the same 3840×2160 RGB file, applies the same 3×3 sharpening
+kernel and writes the same format; the runs are taken in turn (convcli, vips, ImageMagick,
+convcli ...) and each table gives median wall times (process start to exit), the ratio to
+convcli, and the output sizes. Tools that are not installed are skipped with a note (`apt install
 libvips-tools imagemagick`). The picture is benchmarks/bench_engine.py's stand-in photograph.
 """
 
@@ -25,65 +26,75 @@ from PIL import Image
 SHARPEN = "0 -1 0; -1 5 -1; 0 -1 0"
 
 
-def wall_seconds(command: list[str], runs: int) -> float:
-    subprocess.run(command, check=True, capture_output=True)  # warm the file cache
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--formats", default="png,jpg,tif", help="comma-separated extensions")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="convcli-bench-"))
-    source = folder / "photo.png"
-    Image.fromarray(photo()).save(source, compress_level=6)
     (folder / "sharpen.mat").write_text("3 3 1 0\n0 -1 0\n-1 5 -1\n0 -1 0\n")
+    picture = Image.fromarray(photo())
+    tools = _tools(folder)
+    for extension in args.formats.split(","):
+        source = folder / f"photo.{extension}"
+        picture.save(source, **SAVE_OPTIONS.get(extension, {}))
+        print(
+            f"\n3840×2160 RGB {extension.upper()} ({source.stat().st_size / 1e6:.1f} MB), "
+            f"3×3 sharpen, median of {args.runs} runs taken in turn\n"
+        )
+        print("| tool | seconds | convcli / tool | output MB |")
+        print("|---|---|---|---|")
+        commands = {
+            name: [_fill(part, source, _out(folder, name, extension)) for part in template]
+            for name, template in tools.items()
+        }
+        times = interleaved_seconds(commands, args.runs)
+        ours = times["convcli apply"]
+        for name, seconds in times.items():
+            size = _out(folder, name, extension).stat().st_size / 1e6
+            print(f"| {name} | {seconds:.3f} | {ours / seconds:.2f} | {size:.1f} |")
+    shutil.rmtree(folder)
+
+
+SAVE_OPTIONS: dict[str, dict[str, object]] = {"png": {"compress_level": 6}, "jpg": {"quality": 95}}
+
+
+def _tools(folder: Path) -> dict[str, list[str]]:
     convcli = str(Path(sys.executable).with_name("convcli"))
-    commands = {
-        "convcli apply": [convcli, "-q", "apply", SHARPEN, str(source), "-o", "{out}"],
-    }
+    tools = {"convcli apply": [convcli, "-q", "apply", SHARPEN, "{in}", "-o", "{out}"]}
     if shutil.which("vips"):
-        commands["vips conv"] = [
-            "vips",
-            "conv",
-            str(source),
-            "{out}",
-            str(folder / "sharpen.mat"),
-            "--precision",
-            "integer",
-        ]
+        mat = str(folder / "sharpen.mat")
+        tools["vips conv"] = ["vips", "conv", "{in}", "{out}", mat, "--precision", "integer"]
     else:
         print("note: vips is not installed (apt install libvips-tools); skipped")
     if shutil.which("convert"):
-        commands["ImageMagick convert -convolve"] = [
-            "convert",
-            str(source),
-            "-convolve",
-            "0,-1,0,-1,5,-1,0,-1,0",
-            "{out}",
-        ]
+        tools["ImageMagick convert -convolve"] = [
+            "convert", "{in}", "-convolve", "0,-1,0,-1,5,-1,0,-1,0", "{out}"
+        ]  # fmt: skip
     else:
         print("note: ImageMagick is not installed (apt install imagemagick); skipped")
-    print(
-        f"\n3840×2160 RGB PNG ({source.stat().st_size / 1e6:.1f} MB), 3×3 sharpen, "
-        f"median of {args.runs} runs\n"
-    )
-    print("| tool | seconds | convcli / tool | output MB |")
-    print("|---|---|---|---|")
-    results = {}
-    for name, template in commands.items():
-        out = folder / f"{name.split()[0]}.png"
-        command = [part.replace("{out}", str(out)) for part in template]
-        results[name] = (wall_seconds(command, args.runs), out.stat().st_size / 1e6)
-    ours = results["convcli apply"][0]
-    for name, (seconds, size) in results.items():
-        print(f"| {name} | {seconds:.3f} | {ours / seconds:.2f} | {size:.1f} |")
-    shutil.rmtree(folder)
+    return tools
+
+
+def _fill(part: str, source: Path, out: Path) -> str:
+    return part.replace("{in}", str(source)).replace("{out}", str(out))
+
+
+def _out(folder: Path, tool: str, extension: str) -> Path:
+    return folder / f"{tool.split()[0]}.{extension}"
+
+
+def interleaved_seconds(commands: dict[str, list[str]], runs: int) -> dict[str, float]:
+    """Each command's median wall time, the runs taken in turn after one warm-up each."""
+    for command in commands.values():
+        subprocess.run(command, check=True, capture_output=True)  # warm the file cache
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            start = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True)
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 if __name__ == "__main__":
