@@ -171,14 +171,8 @@ def _frame(animation: Animation, number: int | None, *, fit: bool) -> Renderable
     taps: set[tuple[int, int]] = set()
     window = current = (0, 0, 0, 0)
     if step is not None:
-        taps = {animation.grid_position(r, c) for r in step.rows for c in step.cols}
-        first, last = (
-            animation.grid_position(step.rows[0], step.cols[0]),
-            animation.grid_position(step.rows[-1], step.cols[-1]),
-        )
-        window = (*first, *last)
-        row, col = step.y - animation.top, step.x - animation.left
-        current = (row, col, row, col)
+        where = animation.window(step)
+        taps, window, current = set(where.taps), where.span, where.output * 2
     filled = animation.filled(0 if number is None else number + 1)
 
     def source_style(row: int, col: int) -> str:

@@ -264,7 +264,7 @@ def _is_network(path: Path) -> bool:
 def _input(
     name: str, mode: str, normalize: str | None, max_pixels: int
 ) -> tuple[npt.NDArray[np.float32], str]:
-    from convcli.filtering.networks import IMAGENET, layer_input
+    from convcli.filtering.networks import IMAGENET, layer_input, normalized
     from convcli.images.imageio import read_picture
     from convcli.images.outputs import open_input, read_input
     from convcli.images.stacks import as_stack, load_array
@@ -273,12 +273,7 @@ def _input(
     if name.lower().endswith(".npy"):
         stack = as_stack(load_array(read_input(name, sys.stdin.buffer), name, max_pixels), name)
         if statistics is not None:
-            import numpy as np
-
-            mean, std = (np.asarray(v, dtype=np.float32).reshape(-1, 1, 1) for v in statistics)
-            if mean.size not in (1, stack.shape[0]) or std.size not in (1, stack.shape[0]):
-                raise UsageError(f"`normalize_input` needs 1 or {stack.shape[0]} values each")
-            stack = ((stack - mean) / std).astype(np.float32)
+            stack = normalized(stack, *statistics)
         return stack, f"{stack.shape[0]} channels"
     picture = read_picture(open_input(name, sys.stdin.buffer), name, max_pixels=max_pixels)
     if "A" in picture.layout:

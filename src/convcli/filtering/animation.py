@@ -12,11 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from convcli.engine.borders import source_indices
-from convcli.engine.modes import canonical_border
 from convcli.errors import UsageError
 from convcli.filtering.pipeline import FilterOptions, filter_picture
-from convcli.filtering.pixel import PixelComputation, explain_pixel, output_axes
+from convcli.filtering.pixel import PixelComputation, explain_pixel, output_axes, read_positions
 from convcli.filtering.quantize import quantize
 from convcli.images.gif import gif_frame, gif_header, gif_trailer
 from convcli.images.picture import Picture
@@ -35,6 +33,16 @@ from convcli.kernels import Kernel
 MAX_POSITIONS = 32
 #: At most this many input rows and columns drawn (the region's windows, border included).
 MAX_GRID = 64
+
+
+@dataclass(frozen=True)
+class Window:
+    """One step in grid cells: the input cells under the taps, the first and last row and
+    column they span, and the output cell being computed."""
+
+    taps: tuple[tuple[int, int], ...]
+    span: tuple[int, int, int, int]
+    output: tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,16 @@ class Animation:
         matrix = np.full(self.output.size, np.nan)
         matrix[:count] = self.output.ravel()[:count]
         return matrix.reshape(self.output.shape)
+
+    def window(self, step: PixelComputation) -> Window:
+        """Where ``step`` sits in the drawn grids: its taps, their span, its output cell."""
+        first = self.grid_position(step.rows[0], step.cols[0])
+        last = self.grid_position(step.rows[-1], step.cols[-1])
+        return Window(
+            taps=tuple(self.grid_position(r, c) for r in step.rows for c in step.cols),
+            span=(*first, *last),
+            output=(step.y - self.top, step.x - self.left),
+        )
 
     def grid_position(self, row: int, col: int) -> tuple[int, int]:
         """Where input position (``row``, ``col``) sits in the drawn grid."""
@@ -108,7 +126,7 @@ def animate(
             f"the windows cover {len(cols)}×{len(rows)} input samples; an animation draws up "
             f"to {MAX_GRID}×{MAX_GRID}: pick a smaller `region`"
         )
-    samples, outside = _grid(picture, options, channel, rows, cols)
+    samples, outside = read_positions(picture, channel, rows, cols, options)
     result, _ = quantize(filter_picture(picture, [kernel], options), "float")
     output = result.pixels[top : top + height, left : left + width, channel]
     return Animation(
@@ -213,15 +231,12 @@ def sliding_figure(animation: Animation) -> SlidingFigure:
 def _slide(
     animation: Animation, step: PixelComputation, value: float, figure: SlidingFigure
 ) -> Slide:
-    r0, c0 = animation.grid_position(step.rows[0], step.cols[0])
-    r1, c1 = animation.grid_position(step.rows[-1], step.cols[-1])
-    taps = [animation.grid_position(r, c) for r in step.rows for c in step.cols]
-    out_row, out_col = step.y - animation.top, step.x - animation.left
+    window = animation.window(step)
     lines = _wrap(multiply_add(step, times="·"), figure) + [result_line(step, value)]
     return Slide(
-        taps=taps,
-        span=(r0, c0, r1, c1),
-        output=(out_row, out_col),
+        taps=window.taps,
+        span=window.span,
+        output=window.output,
         output_text=short_number(value),
         products=[[short_number(p) for p in row] for row in step.products.tolist()],
         lines=lines,
@@ -256,25 +271,6 @@ def _legend(animation: Animation) -> str:
         + (", then scaled and offset" if animation.kernel.scale != 1 else "")
         + "; the output matrix fills in as the kernel slides."
     )
-
-
-def _grid(
-    picture: Picture,
-    options: FilterOptions,
-    channel: int,
-    rows: tuple[int, ...],
-    cols: tuple[int, ...],
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
-    """The samples at input positions ``rows × cols``, those outside read by the border rule."""
-    border = canonical_border(options.border, options.fill)
-    source_rows = source_indices(picture.height, rows[0], rows[-1], border)
-    source_cols = source_indices(picture.width, cols[0], cols[-1], border)
-    read = picture.pixels[np.maximum(source_rows, 0)[:, None], np.maximum(source_cols, 0), channel]
-    inside = (source_rows[:, None] >= 0) & (source_cols[None, :] >= 0)
-    samples = np.where(inside, read.astype(np.float64), options.fill)
-    row_in = (np.asarray(rows) >= 0) & (np.asarray(rows) < picture.height)
-    col_in = (np.asarray(cols) >= 0) & (np.asarray(cols) < picture.width)
-    return samples, ~(row_in[:, None] & col_in[None, :])
 
 
 def _signed(weight: float) -> str:

@@ -52,16 +52,22 @@ def layer_input(
     if mode == "scaled" and not picture.is_float:
         tensor /= np.float32(picture.full_range)
     if normalize is not None:
-        mean, std = (np.asarray(values, dtype=np.float32) for values in normalize)
-        if mean.size not in (1, len(layout)) or std.size not in (1, len(layout)):
-            raise UsageError(
-                f"`normalize_input` gives {mean.size} means and {std.size} deviations for "
-                f"{len(layout)} channels ({layout})"
-            )
-        if np.any(std <= 0):
-            raise UsageError("`normalize_input`: standard deviations must be above 0")
-        tensor = (tensor - mean.reshape(-1, 1, 1)) / std.reshape(-1, 1, 1)
+        tensor = normalized(tensor, *normalize)
     return np.ascontiguousarray(tensor, dtype=np.float32), layout
+
+
+def normalized(tensor: Tensor, mean: Sequence[float], std: Sequence[float]) -> Tensor:
+    """``(x − mean) / std`` per channel of a (C, H, W) tensor (one value: every channel)."""
+    channels = tensor.shape[0]
+    means, stds = (np.asarray(values, dtype=np.float32) for values in (mean, std))
+    if means.size not in (1, channels) or stds.size not in (1, channels):
+        raise UsageError(
+            f"`normalize_input` gives {means.size} means and {stds.size} deviations for "
+            f"{channels} channels"
+        )
+    if np.any(stds <= 0):
+        raise UsageError("`normalize_input`: standard deviations must be above 0")
+    return ((tensor - means.reshape(-1, 1, 1)) / stds.reshape(-1, 1, 1)).astype(np.float32)
 
 
 def run_network(x: Tensor, network: Network) -> tuple[Tensor, list[StepReport]]:

@@ -80,14 +80,7 @@ def explain_pixel(
             f"`at` {x},{y} lies outside the output, which is {axes[1].length}×{axes[0].length}"
         )
     rows, cols = _positions(axes[0], y), _positions(axes[1], x)
-    source_rows = source_indices(picture.height, rows[0], rows[-1], border)[:: options.dilation]
-    source_cols = source_indices(picture.width, cols[0], cols[-1], border)[:: options.dilation]
-    row_in = (np.asarray(rows) >= 0) & (np.asarray(rows) < picture.height)
-    col_in = (np.asarray(cols) >= 0) & (np.asarray(cols) < picture.width)
-    outside = ~(row_in[:, None] & col_in[None, :])
-    inside = (source_rows[:, None] >= 0) & (source_cols[None, :] >= 0)
-    read = picture.pixels[np.maximum(source_rows, 0)[:, None], np.maximum(source_cols, 0), channel]
-    samples = np.where(inside, read.astype(np.float64), options.fill)
+    samples, outside = read_positions(picture, channel, rows, cols, options)
     weights = np.asarray(kernel.weights, dtype=np.float64)
     if options.convolve:
         weights = weights[::-1, ::-1]
@@ -105,6 +98,29 @@ def explain_pixel(
         scale=kernel.scale,
         offset=kernel.offset_for(picture.full_range),
     )
+
+
+def read_positions(
+    picture: Picture,
+    channel: int,
+    rows: Sequence[int],
+    cols: Sequence[int],
+    options: FilterOptions,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """The samples at input positions ``rows × cols`` (increasing, evenly spaced) of
+    ``channel``, positions outside the image read by the border rule as the engine reads
+    them; and which positions lie outside."""
+    border = canonical_border(options.border, options.fill)
+    step = rows[1] - rows[0] if len(rows) > 1 else 1
+    source_rows = source_indices(picture.height, rows[0], rows[-1], border)[::step]
+    step = cols[1] - cols[0] if len(cols) > 1 else 1
+    source_cols = source_indices(picture.width, cols[0], cols[-1], border)[::step]
+    inside = (source_rows[:, None] >= 0) & (source_cols[None, :] >= 0)
+    read = picture.pixels[np.maximum(source_rows, 0)[:, None], np.maximum(source_cols, 0), channel]
+    samples = np.where(inside, read.astype(np.float64), options.fill)
+    row_in = (np.asarray(rows) >= 0) & (np.asarray(rows) < picture.height)
+    col_in = (np.asarray(cols) >= 0) & (np.asarray(cols) < picture.width)
+    return samples, ~(row_in[:, None] & col_in[None, :])
 
 
 def output_axes(picture: Picture, kernel: Kernel, options: FilterOptions) -> list[AxisPlan]:
