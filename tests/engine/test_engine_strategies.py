@@ -22,6 +22,7 @@ from convcli.engine import (
     round_samples,
 )
 from convcli.engine.samples import Clipping, to_samples
+from convcli.engine.separable import TOLERANCE, float_terms
 from convcli.errors import EngineArgumentError
 
 METHODS = ("direct", "separable", "fft")
@@ -274,3 +275,28 @@ def test_bad_method_or_threads_are_usage_errors(bad):
     """An unknown method or a thread count below 1 is an EngineArgumentError."""
     with pytest.raises(EngineArgumentError):
         correlate(np.zeros((4, 4)), np.ones((3, 3)), **bad)
+
+
+@pytest.mark.parametrize(
+    "kernel",
+    [
+        np.outer([1, 4, 6, 4, 1], [1, 4, 6, 4, 1]) / 256,
+        np.outer(
+            np.exp(-((np.arange(9) - 4.0) ** 2) / 4.5), np.exp(-((np.arange(9) - 4.0) ** 2) / 4.5)
+        ),
+        np.full((15, 15), 1 / 225),
+    ],
+    ids=["binomial 5x5", "gaussian 9x9", "box 15x15"],
+)
+def test_float_terms_of_a_symmetric_kernel_share_their_mirrored_weights(kernel):
+    """SVD leaves mirrored taps a few ulps apart; the terms make them equal (so one
+    multiplication serves both), give the column a weight of exactly 1, and still sum to
+    the kernel within the separation tolerance."""
+    terms = float_terms(kernel)
+    assert len(terms) == 1
+    column, row = terms[0].column, terms[0].row
+    np.testing.assert_array_equal(column, column[::-1])
+    np.testing.assert_array_equal(row, row[::-1])
+    assert 1.0 in column
+    rebuilt = sum(np.outer(t.column, t.row) for t in terms)
+    assert np.abs(rebuilt - kernel).sum() <= TOLERANCE * np.abs(kernel).sum()

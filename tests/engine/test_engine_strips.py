@@ -1,4 +1,5 @@
-"""Bands of output rows on threads: every band once, and none started after an interrupt."""
+"""Bands of output rows on threads: every band once, and none started after an interrupt;
+regions of the output: the interior borrows the image's rows, the frame copies them."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ import time
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pytest
 
-from convcli.engine.strips import run_bands
+from convcli.engine import api, correlate
+from convcli.engine.request import build_request
+from convcli.engine.strips import Region, regions, run_bands
+from convcli.errors import EngineArgumentError
 
 
 def rows(total: int) -> Any:
@@ -47,3 +52,100 @@ def test_an_interrupt_drops_the_bands_not_yet_started() -> None:
     with pytest.raises(KeyboardInterrupt):
         run_bands(rows(2_000), 10, 2, work)
     assert len(started) < 20, f"{len(started)} of 200 bands ran after the interrupt"
+
+
+SHAPES = [(37, 41, 3), (9, 5, 1), (4, 4, 2), (64, 3, 1)]
+GEOMETRIES = [
+    # kernel shape, padding, stride, dilation
+    ((3, 3), "same", 1, 1),
+    ((4, 2), "same", 1, 1),
+    ((5, 5), "full", 1, 1),
+    ((3, 5), "valid", 1, 1),
+    ((3, 3), "same", 2, 1),
+    ((2, 3), "same", (3, 2), (1, 2)),
+    ((7, 7), "same", 1, 3),
+]
+
+
+def a_request(shape: tuple[int, ...], geometry: Any, dtype: Any = np.float32) -> Any:
+    kernel_shape, padding, stride, dilation = geometry
+    image = np.random.default_rng(3).random(shape).astype(dtype)
+    kernel = np.random.default_rng(4).normal(size=kernel_shape)
+    try:
+        return build_request(
+            image,
+            kernel,
+            border="reflect",
+            fill=0.0,
+            padding=padding,
+            stride=stride,
+            dilation=dilation,
+            turned=False,
+            magnitude=None,
+        )
+    except EngineArgumentError:  # a valid padding larger than the image
+        return None
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("geometry", GEOMETRIES)
+def test_regions_cover_the_output_once(shape: tuple[int, ...], geometry: Any) -> None:
+    """The interior and the frame around it tile the output: every sample in one region."""
+    request = a_request(shape, geometry)
+    if request is None:
+        return
+    covered = np.zeros(request.out_shape[:2], dtype=int)
+    for region in regions(request):
+        covered[region.rows, region.cols] += 1
+        assert covered[region.rows, region.cols].shape == (
+            region.request.rows.length,
+            region.request.cols.length,
+        )
+    assert (covered == 1).all()
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("geometry", GEOMETRIES)
+def test_the_interior_reads_only_image_samples(shape: tuple[int, ...], geometry: Any) -> None:
+    """Only a region whose every tap lands inside the image may borrow the image's rows."""
+    request = a_request(shape, geometry)
+    if request is None:
+        return
+    height, width = shape[:2]
+    for region in regions(request):
+        rows, cols = region.request.rows, region.request.cols
+        fits = (
+            rows.start >= 0
+            and rows.start + rows.extent <= height
+            and cols.start >= 0
+            and cols.start + cols.extent <= width
+        )
+        if region.interior:
+            assert fits
+        elif len(regions(request)) > 1:
+            assert not fits, "a frame region that needs no border sample"
+
+
+@pytest.mark.parametrize("method", ["direct", "separable"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("geometry", GEOMETRIES)
+def test_borrowing_the_interior_changes_no_bit(
+    method: str, dtype: Any, geometry: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cutting the output into regions gives the very bits of copying every strip, and the
+    input, which the interior's strips are views of, is never written (it is read-only)."""
+    kernel_shape, padding, stride, dilation = geometry
+    image = np.random.default_rng(5).random((53, 47, 3)).astype(dtype)
+    image.setflags(write=False)
+    kernel = np.outer(np.arange(1, kernel_shape[0] + 1), np.arange(kernel_shape[1], 0, -1)) / 7.0
+    options: dict[str, Any] = {
+        "padding": padding,
+        "stride": stride,
+        "dilation": dilation,
+        "method": method,
+    }
+    cut = correlate(image, kernel, **options)
+    monkeypatch.setattr(api, "regions", lambda request: [Region(request, slice(None), slice(None))])
+    whole = correlate(image, kernel, **options)
+    assert cut.dtype == whole.dtype == dtype
+    np.testing.assert_array_equal(cut, whole)

@@ -10,10 +10,10 @@ import numpy as np
 import numpy.typing as npt
 
 from convcli.engine import direct, fft, separable
-from convcli.engine.plan import Plan, make_plan
+from convcli.engine.plan import Plan, band_rows, make_plan
 from convcli.engine.request import IntOrPair, Request, build_request
 from convcli.engine.samples import Clipping, Finish, response_of, sums_to_samples
-from convcli.engine.strips import Scratch, StripReader, run_bands
+from convcli.engine.strips import Region, Scratch, StripReader, regions, run_bands
 from convcli.errors import EngineArgumentError
 
 Sink = Callable[[int, int, npt.NDArray[Any]], None]
@@ -238,6 +238,9 @@ def _request(
 
 def _to_float(request: Request, plan: Plan, dtype: np.dtype[Any]) -> npt.NDArray[np.floating]:
     result = np.empty(request.out_shape, dtype=dtype)
+    if not plan.exact and plan.limbs == 1 and dtype == plan.accumulator:
+        _execute_into(request, plan, result)
+        return result.reshape(request.user_shape)
 
     def sink(first: int, last: int, sums: npt.NDArray[Any]) -> None:
         if plan.exact:
@@ -267,17 +270,11 @@ def sample_limbs(request: Request, count: int, bits: int) -> list[Request]:
     return limbs
 
 
-def _execute(request: Request, plan: Plan, sink: Sink) -> None:
-    """Run ``plan`` band by band, handing each band's sums to ``sink``."""
-    accumulator = plan.accumulator
-    limbs = sample_limbs(request, plan.limbs, plan.limb_bits)
-    readers = [StripReader(limb, accumulator) for limb in limbs]
-    rows, cols = request.rows, request.cols
-    channels = request.image.shape[2]
-    spectrum = None
-    if plan.method == "fft":
-        weights = plan.kernel_limbs or fft.KernelLimbs([plan.weights], 0)
-        spectrum = fft.Spectrum(weights, rows, cols, accumulator, snap=plan.snap)
+Buffers = Callable[..., npt.NDArray[Any]]
+
+
+def _buffers(accumulator: np.dtype[Any]) -> Buffers:
+    """``buffers(name, shape, dtype=accumulator)``: per-thread arrays, reused across bands."""
     scratch = Scratch()
 
     def buffers(
@@ -285,11 +282,32 @@ def _execute(request: Request, plan: Plan, sink: Sink) -> None:
     ) -> npt.NDArray[Any]:
         return scratch.get(name, shape, dtype or accumulator)
 
-    def compute(reader: StripReader, first: int, last: int) -> npt.NDArray[Any]:
+    return buffers
+
+
+Compute = Callable[[StripReader, int, int, "npt.NDArray[Any] | None"], npt.NDArray[Any]]
+
+
+def _band_computer(request: Request, plan: Plan, buffers: Buffers) -> Compute:
+    """``compute(reader, first, last, out)``: the plan's sums for the reader's output rows
+    first..last-1, written into ``out`` (or a per-thread buffer when it is None) and returned."""
+    channels = request.image.shape[2]
+    spectrum = None
+    if plan.method == "fft":
+        weights = plan.kernel_limbs or fft.KernelLimbs([plan.weights], 0)
+        spectrum = fft.Spectrum(
+            weights, request.rows, request.cols, plan.accumulator, snap=plan.snap
+        )
+
+    def compute(
+        reader: StripReader, first: int, last: int, out: npt.NDArray[Any] | None
+    ) -> npt.NDArray[Any]:
         band = reader.band(first, last)
         count = last - first
+        rows, cols = reader.request.rows, reader.request.cols
         strip = reader.read(band, buffers("strip", (len(band.sources), reader.width, channels)))
-        out = buffers("out", (count, cols.length, channels))
+        if out is None:
+            out = buffers("out", (count, cols.length, channels))
         if plan.method == "direct":
             direct.correlate_strip(
                 strip, plan.magnitudes, rows, cols, count, out, buffers("scratch", out.shape)
@@ -302,6 +320,39 @@ def _execute(request: Request, plan: Plan, sink: Sink) -> None:
             assert spectrum is not None
             fft.correlate_strip(strip, spectrum, rows, cols, count, out)
         return out
+
+    return compute
+
+
+def _execute_into(request: Request, plan: Plan, target: npt.NDArray[Any]) -> None:
+    """Run a float plan whose sums are the result itself straight into ``target``: the
+    interior reads the image in place, only the frame the border rule reaches is copied."""
+    compute = _band_computer(request, plan, _buffers(plan.accumulator))
+    whole = [Region(request, slice(None), slice(None))]
+    pieces = whole if plan.method == "fft" else regions(request)
+    for piece in pieces:
+        reader = StripReader(piece.request, plan.accumulator, borrow=piece.interior)
+        view = target[piece.rows, piece.cols]
+        height = band_rows(piece.request, plan) if piece.request is not request else plan.band
+
+        def work(first: int, last: int, reader: StripReader = reader, view: Any = view) -> None:
+            compute(reader, first, last, view[first:last])
+
+        run_bands(piece.request, height, plan.threads, work)
+
+
+def _execute(request: Request, plan: Plan, sink: Sink) -> None:
+    """Run ``plan`` band by band, handing each band's sums to ``sink``."""
+    accumulator = plan.accumulator
+    limbs = sample_limbs(request, plan.limbs, plan.limb_bits)
+    readers = [StripReader(limb, accumulator) for limb in limbs]
+    cols = request.cols
+    channels = request.image.shape[2]
+    buffers = _buffers(accumulator)
+    computer = _band_computer(request, plan, buffers)
+
+    def compute(reader: StripReader, first: int, last: int) -> npt.NDArray[Any]:
+        return computer(reader, first, last, None)
 
     def work(first: int, last: int) -> None:
         if len(readers) == 1:

@@ -115,7 +115,7 @@ def _signed_sum(
     view: one copy); the sign it carries: −1 when there was nothing to add (``target`` then
     holds sum(minus))."""
     if not plus:
-        _sum_into(target, minus)
+        sum_into(target, minus)
         return -1
     if len(plus) == 1 and not minus:
         np.copyto(target, plus[0])
@@ -133,14 +133,14 @@ def _signed_sum(
     return 1
 
 
-def _sum_into(target: npt.NDArray[Any], views: list[npt.NDArray[Any]]) -> None:
+def sum_into(target: npt.NDArray[Any], views: list[npt.NDArray[Any]]) -> None:
     """``target = sum(views)`` in len(views) - 1 passes (one copy for a single view)."""
     if len(views) == 1:
-        np.copyto(target, views[0])
+        np.copyto(target, views[0], casting="unsafe")
         return
-    np.add(views[0], views[1], out=target)
+    np.add(views[0], views[1], out=target, casting="unsafe")
     for v in views[2:]:
-        np.add(target, v, out=target)
+        np.add(target, v, out=target, casting="unsafe")
 
 
 def tap_view(

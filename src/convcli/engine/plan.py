@@ -27,6 +27,7 @@ from convcli.errors import EngineArgumentError
 Method = Literal["auto", "direct", "separable", "fft"]
 Strategy = Literal["direct", "separable", "fft"]
 METHODS: tuple[Method, ...] = ("auto", "direct", "separable", "fft")
+STRATEGIES: tuple[Strategy, ...] = ("direct", "separable", "fft")
 
 #: Nanoseconds per element for one in-cache ufunc pass over float32 data.
 PASS_NS = 0.35
@@ -104,6 +105,21 @@ class _Option:
     refusal: str = ""
 
 
+#: Band-sized buffers each strategy keeps beside its strip (FFT bands are sized by the tile).
+BUFFERS: dict[Strategy, int] = {"direct": 2, "separable": 3}
+
+
+def _band(request: Request, method: Strategy, accumulator: np.dtype[Any]) -> int:
+    if method == "fft":
+        return fft.band_rows(request.rows)
+    return band_height(request, accumulator.itemsize, buffers=BUFFERS[method])
+
+
+def band_rows(request: Request, plan: Plan) -> int:
+    """Output rows per band for running ``plan`` on ``request`` (a region of its own)."""
+    return _band(request, plan.method, plan.accumulator)
+
+
 def make_plan(request: Request, method: str = "auto", threads: int | None = None) -> Plan:
     """The cheapest strategy for ``request``, or the one ``method`` names."""
     if method not in METHODS:
@@ -121,11 +137,7 @@ def make_plan(request: Request, method: str = "auto", threads: int | None = None
         options = _float_options(request)
     groups = tap_groups(kernel)
     direct, separable = options["direct"], options["separable"]
-    bands: dict[Strategy, int] = {
-        "direct": band_height(request, direct.accumulator.itemsize, buffers=2),
-        "separable": band_height(request, separable.accumulator.itemsize, buffers=3),
-        "fft": fft.band_rows(request.rows),
-    }
+    bands = {name: _band(request, name, options[name].accumulator) for name in STRATEGIES}
     speed = CALIBRATION.get()
     costs: dict[Strategy, float] = {
         "direct": speed.direct
@@ -249,13 +261,20 @@ def _count_bands(request: Request, height: int) -> int:
     return -(-request.rows.length // max(height, 1))
 
 
+def _edges(request: Request, dtype: np.dtype[Any]) -> float:
+    """Passes spent gathering strips and handing on sums: two where the strips are copies and
+    the sums are finished into the result; half a pass (the image's first reading) where the
+    image itself is read and the sums are the result (float samples, see ``api``)."""
+    return 0.5 if not request.exact and request.image.dtype == dtype else 2.0
+
+
 def _direct_ns(
     request: Request,
     groups: list[tuple[float, list[tuple[int, int]]]],
     dtype: np.dtype[Any],
     band: int,
 ) -> float:
-    total = 2.0 + passes(groups)  # + gathering and finishing
+    total = _edges(request, dtype) + passes(groups)
     elements = math.prod(request.out_shape)
     return total * (
         PASS_NS * _speed(dtype, contiguous=True) * elements + CALL_NS * _count_bands(request, band)
@@ -264,13 +283,13 @@ def _direct_ns(
 
 def _separable_ns(request: Request, terms: list[Term], dtype: np.dtype[Any], band: int) -> float:
     halo = request.rows.span - 1
-    passes = 2.0
+    passes = _edges(request, dtype)
     for term in terms:
         for taps in (term.column, term.row):
             if is_box(taps):
                 passes += 2 * math.log2(len(taps))  # sums of 2, 4, 8 ... taps, then combined
             else:
-                passes += len(np.unique(taps[taps != 0])) + np.count_nonzero(taps)
+                passes += len(np.unique(taps[(taps != 0) & (taps != 1)])) + np.count_nonzero(taps)
         passes += 1 + halo / max(band, 1)  # the intermediate and the halo rows of a band
     elements = math.prod(request.out_shape)
     return passes * (PASS_NS * _speed(dtype) * elements + CALL_NS * _count_bands(request, band))

@@ -12,13 +12,14 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from convcli.engine.borders import source_indices
+from convcli.engine.geometry import AxisPlan
 from convcli.engine.request import Request
 
 #: A band's buffers together aim at about this many bytes: inside a 1-2 MiB L2 cache.
@@ -38,9 +39,13 @@ class Band:
 
 
 class StripReader:
-    """Builds extended input strips for bands of output rows."""
+    """Builds extended input strips for bands of output rows.
 
-    def __init__(self, request: Request, dtype: np.dtype[Any]) -> None:
+    A reader that may ``borrow`` hands out the image's own rows, not a copy, for a band that
+    needs no border samples and no change of type; its strategy must only read its strips.
+    """
+
+    def __init__(self, request: Request, dtype: np.dtype[Any], *, borrow: bool = False) -> None:
         self.request = request
         self.dtype = dtype
         cols = request.cols
@@ -59,6 +64,7 @@ class StripReader:
         self.outer_positions = positions[outer]
         self.outer_sources = source_indices(width, self.first_col, last_col, request.border)[outer]
         self.height = height
+        self.borrow = borrow and request.image.dtype == dtype and not len(self.outer_positions)
 
     def band(self, first: int, last: int) -> Band:
         rows = self.request.rows
@@ -75,6 +81,8 @@ class StripReader:
         first = int(sources[0])
         if first >= 0 and np.array_equal(sources, np.arange(first, first + len(sources))):
             rows: npt.NDArray[Any] = image[first : first + len(sources)]
+            if self.borrow:
+                return rows[:, c0:c1]
         else:
             rows = image[np.clip(sources, 0, None)]
         if b > a:
@@ -88,6 +96,57 @@ class StripReader:
         if self.request.border == "constant":
             strip[sources < 0] = fill
         return strip
+
+
+@dataclass(frozen=True)
+class Region:
+    """A rectangle of the output, as a request of its own (its axes start where it does)."""
+
+    request: Request
+    rows: slice
+    cols: slice
+    #: Every sample its outputs read lies inside the image: its strips can be borrowed.
+    interior: bool = False
+
+
+def inside(axis: AxisPlan, size: int) -> tuple[int, int]:
+    """The outputs ``lo..hi-1`` of ``axis`` whose taps all fall inside ``size`` samples."""
+    lo = -(axis.start // axis.stride) if axis.start < 0 else 0
+    hi = (size - axis.span - axis.start) // axis.stride + 1
+    lo, hi = min(lo, axis.length), min(hi, axis.length)
+    return lo, max(lo, hi)
+
+
+def regions(request: Request) -> list[Region]:
+    """The output as its interior, whose strips are plain image rows, and the frame around it
+    that the border rule reaches (top and bottom across, left and right between them).
+
+    Each output sample's arithmetic is the same whichever region computes it.
+    """
+    height, width = request.image.shape[:2]
+    top, bottom = inside(request.rows, height)
+    left, right = inside(request.cols, width)
+    if top == bottom or left == right:
+        return [Region(request, slice(None), slice(None))]
+    rows_length, cols_length = request.rows.length, request.cols.length
+
+    def part(r0: int, r1: int, c0: int, c1: int, interior: bool = False) -> Region:
+        rows, cols = request.rows, request.cols
+        sub = replace(
+            request,
+            rows=replace(rows, start=rows.start + r0 * rows.stride, length=r1 - r0),
+            cols=replace(cols, start=cols.start + c0 * cols.stride, length=c1 - c0),
+        )
+        return Region(sub, slice(r0, r1), slice(c0, c1), interior)
+
+    parts = [
+        part(top, bottom, left, right, interior=True),
+        part(0, top, 0, cols_length),
+        part(bottom, rows_length, 0, cols_length),
+        part(top, bottom, 0, left),
+        part(top, bottom, right, cols_length),
+    ]
+    return [p for p in parts if p.request.rows.length and p.request.cols.length]
 
 
 def band_height(request: Request, itemsize: int, buffers: int) -> int:
@@ -148,7 +207,7 @@ class Scratch(threading.local):
         key = (name, shape, dtype.str)
         buffer = self.buffers.get(key)
         if buffer is None:
-            if len(self.buffers) > 16:
+            if len(self.buffers) > 32:
                 self.buffers.clear()
             buffer = self.buffers[key] = np.empty(shape, dtype=dtype)
         return buffer
