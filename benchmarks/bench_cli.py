@@ -1,12 +1,20 @@
 """`convcli apply` end to end on a 4K picture, against `vips conv` and ImageMagick's `convert`.
 
-    python benchmarks/bench_cli.py [--runs 3] [--formats png,jpg,tif]
+    python benchmarks/bench_cli.py [--runs 3] [--formats png,jpg,tif] [--photo FILE]
 
 For each format, every tool reads the same 3840×2160 RGB file, applies the same 3×3 sharpening
 kernel and writes the same format; the runs are taken in turn (convcli, vips, ImageMagick,
 convcli ...) and each table gives median wall times (process start to exit), the ratio to
 convcli, and the output sizes. Tools that are not installed are skipped with a note (`apt install
-libvips-tools imagemagick`). The picture is benchmarks/bench_engine.py's stand-in photograph.
+libvips-tools imagemagick`). The picture is benchmarks/bench_engine.py's synthetic stand-in
+photograph, or with ``--photo FILE`` one cut from a real photograph (converted to RGB): its
+centre 3840×2160 when it is at least that large, else first resized up with LANCZOS (keeping its
+aspect, just enough to cover 3840×2160), which the header then says. For example Debian's
+mate-backgrounds package has a 5640×3172 one:
+
+    apt-get download mate-backgrounds && dpkg-deb -x mate-backgrounds_*.deb x
+    python benchmarks/bench_cli.py \\
+        --photo x/usr/share/backgrounds/mate/abstract/Elephants_5640x3172.jpg
 """
 
 from __future__ import annotations
@@ -19,8 +27,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from bench_engine import photo
+from bench_engine import HEIGHT, WIDTH, photo
 from PIL import Image
 
 SHARPEN = "0 -1 0; -1 5 -1; 0 -1 0"
@@ -30,17 +39,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--formats", default="png,jpg,tif", help="comma-separated extensions")
+    parser.add_argument(
+        "--photo",
+        type=Path,
+        metavar="FILE",
+        help="cut the 3840×2160 picture from this photograph instead of the synthetic one",
+    )
     args = parser.parse_args()
+    if args.photo is not None:
+        picture, origin = from_photograph(args.photo)
+    else:
+        picture, origin = Image.fromarray(photo()), ""
     folder = Path(tempfile.mkdtemp(prefix="convcli-bench-"))
     (folder / "sharpen.mat").write_text("3 3 1 0\n0 -1 0\n-1 5 -1\n0 -1 0\n")
-    picture = Image.fromarray(photo())
     tools = _tools(folder)
     for extension in args.formats.split(","):
         source = folder / f"photo.{extension}"
         picture.save(source, **SAVE_OPTIONS.get(extension, {}))
         print(
-            f"\n3840×2160 RGB {extension.upper()} ({source.stat().st_size / 1e6:.1f} MB), "
-            f"3×3 sharpen, median of {args.runs} runs taken in turn\n"
+            f"\n{WIDTH}×{HEIGHT} RGB {extension.upper()} ({source.stat().st_size / 1e6:.1f} MB)"
+            f"{origin}, 3×3 sharpen, median of {args.runs} runs taken in turn\n"
         )
         print("| tool | seconds | convcli / tool | output MB |")
         print("|---|---|---|---|")
@@ -56,7 +74,26 @@ def main() -> None:
     shutil.rmtree(folder)
 
 
-SAVE_OPTIONS: dict[str, dict[str, object]] = {"png": {"compress_level": 6}, "jpg": {"quality": 95}}
+def from_photograph(path: Path) -> tuple[Image.Image, str]:
+    """The centre 3840×2160 of a photograph in RGB (resized up first if it is smaller), and
+    words for the header saying where it came from."""
+    with Image.open(path) as image:
+        picture = image.convert("RGB")
+    width, height = picture.size
+    scale = max(WIDTH / width, HEIGHT / height)
+    words = f", centre crop of {path.name} ({width}×{height})"
+    if scale > 1:
+        size = (max(WIDTH, round(width * scale)), max(HEIGHT, round(height * scale)))
+        picture = picture.resize(size, Image.Resampling.LANCZOS)
+        words = (
+            f", {path.name} ({width}×{height}) resized up ×{scale:.3f} with LANCZOS to "
+            f"{size[0]}×{size[1]}, then centre-cropped"
+        )
+    left, top = (picture.width - WIDTH) // 2, (picture.height - HEIGHT) // 2
+    return picture.crop((left, top, left + WIDTH, top + HEIGHT)), words
+
+
+SAVE_OPTIONS: dict[str, dict[str, Any]] = {"png": {"compress_level": 6}, "jpg": {"quality": 95}}
 
 
 def _tools(folder: Path) -> dict[str, list[str]]:
