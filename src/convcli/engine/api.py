@@ -333,7 +333,7 @@ def _execute_into(request: Request, plan: Plan, target: npt.NDArray[Any]) -> Non
     for piece in pieces:
         reader = StripReader(piece.request, plan.accumulator, borrow=piece.interior)
         view = target[piece.rows, piece.cols]
-        height = band_rows(piece.request, plan) if piece.request is not request else plan.band
+        height = band_rows(piece.request, plan)
 
         def work(first: int, last: int, reader: StripReader = reader, view: Any = view) -> None:
             compute(reader, first, last, view[first:last])
@@ -349,28 +349,25 @@ def _execute(request: Request, plan: Plan, sink: Sink) -> None:
     cols = request.cols
     channels = request.image.shape[2]
     buffers = _buffers(accumulator)
-    computer = _band_computer(request, plan, buffers)
-
-    def compute(reader: StripReader, first: int, last: int) -> npt.NDArray[Any]:
-        return computer(reader, first, last, None)
+    compute = _band_computer(request, plan, buffers)
 
     def work(first: int, last: int) -> None:
         if len(readers) == 1:
-            sink(first, last, compute(readers[0], first, last))
+            sink(first, last, compute(readers[0], first, last, None))
             return
         shape = (last - first, cols.length, channels)
         if len(readers) == 2:
             # Two exact float64 parts: one IEEE addition rounds their sum correctly, to the
             # very float64(S) that int64 arithmetic would give.
             total = buffers("total", shape)
-            np.copyto(total, compute(readers[0], first, last))
-            high = compute(readers[1], first, last)
+            np.copyto(total, compute(readers[0], first, last, None))
+            high = compute(readers[1], first, last, None)
             np.add(total, np.ldexp(high, plan.limb_bits), out=total)
             sink(first, last, total)
             return
         wide = buffers("total", shape, np.dtype(np.int64))
         for number, reader in enumerate(readers):
-            part = compute(reader, first, last).astype(np.int64)
+            part = compute(reader, first, last, None).astype(np.int64)
             if number:  # each limb's sums are exact: shift and add them in integers
                 np.left_shift(part, number * plan.limb_bits, out=part)
                 wide += part
