@@ -21,6 +21,9 @@ from convcli.cli import (
 from convcli.cli.console import RunState
 from convcli.cli.group import ConvcliGroup
 from convcli.cli.options import Quiet
+from convcli.cli.typer_startup import defer_markdown, resolve_annotations
+
+defer_markdown()
 
 app = typer.Typer(
     name="convcli",
@@ -78,6 +81,9 @@ def root(
     if not calibration:
         os.environ[SWITCH] = "off"  # worker processes inherit it
     install()
+
+
+resolve_annotations(app)
 
 
 def main() -> None:

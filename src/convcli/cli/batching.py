@@ -13,17 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
-
 from convcli.cli.console import EXIT_FAILURE, EXIT_INTERRUPTED, RunState, err_console, error, warn
 
 if TYPE_CHECKING:
@@ -259,22 +248,33 @@ def _single_threaded(settings: Settings) -> Settings:
     return replace(settings, output=replace(settings.output, encoding=encoding))
 
 
-class _Rate(ProgressColumn):
-    """Files per second."""
-
-    def render(self, task: Task) -> Text:
-        return Text(f"{task.speed:.1f} files/s" if task.speed else "", style="dim")
-
-
 @contextmanager
 def _progress(total: int) -> Iterator[Any]:
-    """A progress bar on stderr when it is a terminal (and not --quiet); else nothing at all."""
+    """A progress bar on stderr when it is a terminal (and not --quiet); else nothing at all.
+    (Rich's progress module loads here: a single file's ``apply`` never pays for it.)"""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        Task,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        """Files per second."""
+
+        def render(self, task: Task) -> Text:
+            return Text(f"{task.speed:.1f} files/s" if task.speed else "", style="dim")
+
     disabled = RunState.quiet or not err_console.is_terminal
     progress = Progress(
         TextColumn("filtering"),
         BarColumn(),
         MofNCompleteColumn(),
-        _Rate(),
+        Rate(),
         TimeRemainingColumn(),
         console=err_console,
         transient=True,

@@ -289,7 +289,8 @@ def _separable_ns(request: Request, terms: list[Term], dtype: np.dtype[Any], ban
             if is_box(taps):
                 passes += 2 * math.log2(len(taps))  # sums of 2, 4, 8 ... taps, then combined
             else:
-                passes += len(np.unique(taps[(taps != 0) & (taps != 1)])) + np.count_nonzero(taps)
+                distinct = set(taps[(taps != 0) & (taps != 1)].tolist())  # np.unique: numpy.ma
+                passes += len(distinct) + np.count_nonzero(taps)
         passes += 1 + halo / max(band, 1)  # the intermediate and the halo rows of a band
     elements = math.prod(request.out_shape)
     return passes * (PASS_NS * _speed(dtype) * elements + CALL_NS * _count_bands(request, band))
