@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import time
+from typing import Any
 
 import numpy as np
 import pytest
@@ -491,19 +492,61 @@ def test_previews_composite_alpha_over_grey_and_stretch_floats(picture, expected
     assert tuple(decode_preview(picture, 10, 10)[0, 0]) == expected
 
 
+def _pillow_image(mode: str) -> tuple[Any, np.ndarray]:
+    from PIL import Image
+
+    rng = np.random.default_rng(3)
+    values = rng.integers(0, 256, size=(37, 23, len(mode)), dtype=np.uint8)
+    return Image.frombytes(mode, (23, 37), values.tobytes()), values
+
+
 @pytest.mark.parametrize("mode", ["L", "LA", "RGB", "RGBA", "CMYK"])
-def test_large_pictures_are_copied_out_of_pillow_band_by_band_exactly(monkeypatch, mode):
-    """The banded copy that keeps memory down gives exactly np.asarray's samples."""
+def test_8_bit_samples_are_packed_out_of_pillow_exactly_once(mode):
+    """One pass of Pillow's raw encoder gives exactly np.asarray's samples, read-only."""
+    import convcli.images.imageio as imageio
+
+    image, values = _pillow_image(mode)
+    packed = imageio._as_array(image)
+    np.testing.assert_array_equal(packed.reshape(values.shape), values)
+    np.testing.assert_array_equal(packed, np.asarray(image))
+    assert not packed.flags.writeable
+
+
+@pytest.mark.parametrize("broken", ["refused", "short output"])
+def test_a_pillow_without_the_raw_encoder_still_gives_the_samples(monkeypatch, broken):
+    """Should Pillow's internals change, the samples come through np.asarray instead."""
     from PIL import Image
 
     import convcli.images.imageio as imageio
 
-    rng = np.random.default_rng(3)
-    channels = len(mode)
-    values = rng.integers(0, 256, size=(37, 23, channels), dtype=np.uint8)
-    image = Image.frombytes(mode, (23, 37), values.tobytes())
-    monkeypatch.setattr(imageio, "_BAND_BYTES", 23 * channels * 5)  # bands of 5 rows
-    banded = imageio._as_array(image)
-    np.testing.assert_array_equal(
-        banded.reshape(values.shape), np.asarray(image).reshape(values.shape)
-    )
+    image, values = _pillow_image("RGB")
+    real = Image._getencoder
+
+    class Short:
+        """The raw encoder, claiming to be done after ten bytes."""
+
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        def setimage(self, *args: Any) -> None:
+            self.inner.setimage(*args)
+
+        def encode(self, size: int) -> tuple[int, int, bytes]:
+            return 0, 1, self.inner.encode(size)[2][:10]
+
+        def cleanup(self) -> None:
+            self.inner.cleanup()
+
+    calls = []
+
+    def first_call_broken(*args: Any) -> Any:  # np.asarray's own tobytes() gets the real one
+        calls.append(args)
+        if len(calls) > 1:
+            return real(*args)
+        if broken == "refused":
+            raise AttributeError("_getencoder")
+        return Short(real(*args))
+
+    monkeypatch.setattr(Image, "_getencoder", first_call_broken)
+    np.testing.assert_array_equal(imageio._as_array(image), values)
+    assert len(calls) == 2

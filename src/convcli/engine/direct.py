@@ -39,27 +39,36 @@ def by_magnitude(groups: Groups) -> list[Magnitude]:
         magnitude, plus, minus = found.setdefault(abs(weight), (abs(weight), [], []))
         (plus if weight > 0 else minus).extend(taps)
     magnitudes = sorted(found.values(), key=lambda group: group[0])
-    costs = [_passes(magnitudes, first) for first in range(len(magnitudes))]
+    # Starting with a group changes only that group's own cost: O(groups), not O(groups²)
+    # (a random 31×31 kernel has 961 groups; the quadratic search took 0.3 s per plan).
+    base = sum(_later_cost(group) for group in magnitudes)
+    costs = [base - _later_cost(group) + _first_cost(group) for group in magnitudes]
     first = costs.index(min(costs)) if costs else 0
     return magnitudes[first : first + 1] + magnitudes[:first] + magnitudes[first + 1 :]
 
 
 def passes(groups: Groups) -> int:
     """How many passes over a band :func:`correlate_strip` makes (the planner's cost)."""
-    return _passes(by_magnitude(groups), 0)
+    ordered = by_magnitude(groups)
+    return sum(_later_cost(group) for group in ordered[1:]) + sum(
+        _first_cost(group) for group in ordered[:1]
+    )
 
 
-def _passes(magnitudes: list[Magnitude], first: int) -> int:
-    total = 0
-    for number, (magnitude, plus, minus) in enumerate(magnitudes):
-        views = len(plus) + len(minus)
-        if number == first:
-            total += 1 if views == 1 else views - 1 + (magnitude != 1 or not plus)
-        elif magnitude == 1:
-            total += views
-        else:
-            total += 2 if views == 1 else views + 1
-    return total
+def _first_cost(group: Magnitude) -> int:
+    """Passes for the group written first, straight into the output."""
+    magnitude, plus, minus = group
+    views = len(plus) + len(minus)
+    return 1 if views == 1 else views - 1 + (magnitude != 1 or not plus)
+
+
+def _later_cost(group: Magnitude) -> int:
+    """Passes for a group added (or subtracted) to the output, through scratch unless ±1."""
+    magnitude, plus, minus = group
+    views = len(plus) + len(minus)
+    if magnitude == 1:
+        return views
+    return 2 if views == 1 else views + 1
 
 
 def correlate_strip(
