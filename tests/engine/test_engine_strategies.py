@@ -333,3 +333,80 @@ def test_the_direct_strategy_starts_with_the_group_that_costs_least(weights):
     ordered = by_magnitude(groups)
     best = min((_passes_starting_with(ordered, first) for first in range(len(ordered))), default=0)
     assert passes(groups) == _passes_starting_with(ordered, 0) == best
+
+
+def _unsharp(size: int, sigma: float, amount: float) -> np.ndarray:
+    taps = np.exp(-((np.arange(size) - size // 2) ** 2) / (2 * sigma**2))
+    blur = np.outer(taps, taps) / np.outer(taps, taps).sum()
+    kernel = -amount * blur
+    kernel[size // 2, size // 2] += 1 + amount
+    return kernel
+
+
+def _off_centre_point() -> np.ndarray:
+    kernel = np.outer([1.0, 2.0, -1.0, 0.5], [3.0, 1.0, 2.0, 1.0, 0.5, 2.0])
+    kernel[1, 4] += 7.0  # the largest weight, not the centre
+    return kernel
+
+
+POINT_AND_BLUR = {
+    "unsharp 9x9": _unsharp(9, 1.5, 1.2),
+    "2 minus a 5x5 box": np.eye(5)[2][:, None] * np.eye(5)[2] * 2 - np.full((5, 5), 1 / 25),
+    "4x6 with the tap off the centre": _off_centre_point(),
+}
+
+
+@pytest.mark.parametrize("kernel", POINT_AND_BLUR.values(), ids=POINT_AND_BLUR.keys())
+def test_a_kernel_that_is_one_tap_plus_a_blur_splits_into_exactly_those(kernel):
+    """Unsharp masks (the image plus amount × (image − blur)) are a single tap plus a rank-1
+    blur: two terms for the price of one (the tap costs one pass), where SVD gave two dense."""
+    from convcli.engine.separable import is_point
+
+    terms = float_terms(kernel)
+    assert [is_point(term) for term in terms] == [True, False]
+    rebuilt = sum(np.outer(t.column, t.row) for t in terms)
+    assert np.abs(rebuilt - kernel).sum() <= TOLERANCE * np.abs(kernel).sum()
+
+
+def test_a_rank_2_kernel_without_a_lone_tap_keeps_its_svd_terms():
+    """Two dense outer products do not become a tap plus a blur."""
+    from convcli.engine.separable import is_point
+
+    rng = np.random.default_rng(8)
+    kernel = np.outer(rng.normal(size=5), rng.normal(size=5))
+    kernel += np.outer(rng.normal(size=5), rng.normal(size=5))
+    terms = float_terms(kernel)
+    assert len(terms) == 2 and not any(is_point(term) for term in terms)
+
+
+@pytest.mark.parametrize("padding", PADDINGS)
+@pytest.mark.parametrize("border", BORDERS)
+def test_tap_plus_blur_kernels_match_the_reference_everywhere(border, padding):
+    """The split runs right at every border, padding, stride and dilation, in float64 and
+    float32 (the tap read from the strip at its own offset)."""
+    rng = np.random.default_rng(abs(hash((border, padding))) % 2**32)
+    image = rng.normal(size=(13, 12, 2))
+    problems = []
+    for (name, kernel), (stride, dilation) in itertools.product(POINT_AND_BLUR.items(), GEOMETRIES):
+        if not _fits(image.shape, kernel.shape, padding, dilation):
+            continue
+        options = {"border": border, "fill": 0.25, "padding": padding, "stride": stride}
+        expected = naive_correlate(image, kernel, dilation=dilation, **options)
+        for samples, tolerance in [(image, 1e-9), (image.astype(np.float32), 1e-5)]:
+            got = correlate(samples, kernel, dilation=dilation, method="separable", **options)
+            if got.shape != expected.shape or not np.allclose(got, expected, atol=tolerance):
+                problems.append(f"{name} {samples.dtype} stride {stride} dilation {dilation}")
+    assert not problems, problems
+
+
+def test_a_whole_number_tap_plus_blur_stays_exact_on_integer_images():
+    """10 at the centre minus a binomial 3×3 has no whole-number factors; its split, rounded
+    to the nearest whole number as every float separable plan is, gives the exact sums."""
+    from convcli.engine.separable import is_point
+
+    kernel = -np.outer([1.0, 2.0, 1.0], [1.0, 2.0, 1.0])
+    kernel[1, 1] += 10.0
+    assert [is_point(term) for term in float_terms(kernel, 2.0**-46)] == [True, False]
+    image = np.random.default_rng(4).integers(0, 256, size=(40, 33, 3)).astype(np.uint8)
+    got = correlate(image, kernel, method="separable", border="reflect")
+    assert np.array_equal(got, naive_correlate(image, kernel, border="reflect"))

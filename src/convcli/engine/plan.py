@@ -19,7 +19,7 @@ from convcli.engine import fft
 from convcli.engine.direct import Magnitude, by_magnitude, passes, tap_groups
 from convcli.engine.forms import IntegerForm, Term, integer_form
 from convcli.engine.request import LIMB_BITS, SUM_LIMB_BITS, Request
-from convcli.engine.separable import float_terms, is_box
+from convcli.engine.separable import float_terms, is_box, is_point
 from convcli.engine.strips import band_height, default_threads
 from convcli.engine.tuning import CALIBRATION
 from convcli.errors import EngineArgumentError
@@ -285,6 +285,9 @@ def _separable_ns(request: Request, terms: list[Term], dtype: np.dtype[Any], ban
     halo = request.rows.span - 1
     passes = _edges(request, dtype)
     for term in terms:
+        if is_point(term):
+            passes += 1 if term is terms[0] else 2  # one multiply (and an add unless first)
+            continue
         for taps in (term.column, term.row):
             if is_box(taps):
                 passes += 2 * math.log2(len(taps))  # sums of 2, 4, 8 ... taps, then combined

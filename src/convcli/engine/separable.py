@@ -31,10 +31,18 @@ def is_box(taps: npt.NDArray[np.float64]) -> bool:
 
 def float_terms(kernel: npt.NDArray[np.float64], tolerance: float = TOLERANCE) -> list[Term]:
     """The fewest rank-1 terms whose sum is the kernel within ``tolerance`` of sum(|w|):
-    whole-number factors when an integer kernel has them, else by SVD."""
+    whole-number factors when an integer kernel has them, a single tap plus one rank-1 term
+    when that is all it takes (unsharp masks: the image plus a blur), else by SVD."""
     exact = integer_factors(kernel)
     if exact is not None:
         return [exact]
+    terms = _svd_terms(kernel, tolerance)
+    if len(terms) > 1:
+        return _point_and_rank_1(kernel, tolerance) or terms
+    return terms
+
+
+def _svd_terms(kernel: npt.NDArray[np.float64], tolerance: float) -> list[Term]:
     u, s, vt = np.linalg.svd(kernel)
     size = float(np.abs(kernel).sum()) or 1.0
     approximation = np.zeros_like(kernel)
@@ -49,6 +57,40 @@ def float_terms(kernel: npt.NDArray[np.float64], tolerance: float = TOLERANCE) -
         if float(np.abs(kernel - approximation).sum()) <= tolerance * size:
             break
     return terms or [Term(np.zeros(kernel.shape[0]), np.zeros(kernel.shape[1]))]
+
+
+def is_point(term: Term) -> bool:
+    """Whether a term is a single tap: one multiplication of a shifted view, no 1-D passes."""
+    return int(np.count_nonzero(term.column)) == 1 == int(np.count_nonzero(term.row))
+
+
+def _point_and_rank_1(kernel: npt.NDArray[np.float64], tolerance: float) -> list[Term] | None:
+    """``[tap, rest]`` when the kernel is one rank-1 term plus a single tap, at the centre or
+    at its largest weight: the value that makes the rest rank 1 at that tap is
+    ``K[i, j'] K[i', j] / K[i', j']`` for any pivot (i', j') off its row and column."""
+    height, width = kernel.shape
+    if height < 2 or width < 2:
+        return None
+    size = float(np.abs(kernel).sum()) or 1.0
+    largest = np.unravel_index(int(np.argmax(np.abs(kernel))), kernel.shape)
+    for i, j in dict.fromkeys([(height // 2, width // 2), (int(largest[0]), int(largest[1]))]):
+        others = np.abs(kernel).copy()
+        others[i, :] = others[:, j] = 0
+        pivot_i, pivot_j = np.unravel_index(int(np.argmax(others)), kernel.shape)
+        if others[pivot_i, pivot_j] == 0:
+            continue
+        rest = kernel.copy()
+        rest[i, j] = kernel[i, pivot_j] * kernel[pivot_i, j] / kernel[pivot_i, pivot_j]
+        terms = _svd_terms(rest, tolerance)
+        if len(terms) != 1:
+            continue
+        column, row = np.zeros(height), np.zeros(width)
+        column[i], row[j] = 1.0, kernel[i, j] - rest[i, j]
+        point = Term(column, row)
+        approximation = np.outer(column, row) + np.outer(terms[0].column, terms[0].row)
+        if row[j] != 0 and float(np.abs(kernel - approximation).sum()) <= tolerance * size:
+            return [point, terms[0]]
+    return None
 
 
 def _snapped(taps: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -100,6 +142,11 @@ def correlate_strip(
     vertical_first = cols.stride == 1
     for number, term in enumerate(terms):
         target = out if number == 0 else buffers("term", out.shape)
+        if is_point(term):
+            _point_into(strip, term, rows, cols, count, target)
+            if number > 0:
+                np.add(out, target, out=out)
+            continue
         if vertical_first:
             middle = buffers("middle", (count, width_in, channels))
             pass_1d(
@@ -121,6 +168,30 @@ def correlate_strip(
             pass_1d(middle, term.column, 0, rows.dilation, rows.stride, count, target, buffers)
         if number > 0:
             np.add(out, target, out=out)
+
+
+def _point_into(
+    strip: npt.NDArray[Any],
+    term: Term,
+    rows: AxisPlan,
+    cols: AxisPlan,
+    count: int,
+    out: npt.NDArray[Any],
+) -> None:
+    """A single-tap term: its weight times the strip shifted to that tap, in one pass."""
+    i, j = int(np.flatnonzero(term.column)[0]), int(np.flatnonzero(term.row)[0])
+    weight = float(term.column[i] * term.row[j])
+    view = _along(
+        _along(strip, 0, i * rows.dilation, rows.stride, count),
+        1,
+        j * cols.dilation,
+        cols.stride,
+        cols.length,
+    )
+    if weight == 1:
+        np.copyto(out, view, casting="unsafe")
+    else:
+        np.multiply(view, out.dtype.type(weight), out=out, casting="unsafe")
 
 
 def pass_1d(
