@@ -410,3 +410,71 @@ def test_a_whole_number_tap_plus_blur_stays_exact_on_integer_images():
     image = np.random.default_rng(4).integers(0, 256, size=(40, 33, 3)).astype(np.uint8)
     got = correlate(image, kernel, method="separable", border="reflect")
     assert np.array_equal(got, naive_correlate(image, kernel, border="reflect"))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    st.lists(st.integers(0, 5), min_size=1, max_size=4).filter(any),
+    st.integers(0, 4),
+    st.sampled_from([1.0, 0.25, 1 / 3]),
+)
+def test_pair_factors_take_out_the_binomial_part_of_a_pass(rest, pairs, scale):
+    """``taps`` = (1 + x)^m · rest as polynomials, m chosen for fewest passes: rebuilding
+    from the factors gives the taps back, and never more passes than the taps alone."""
+    from convcli.engine.separable import pair_factors, pass_cost
+
+    taps = np.array(rest, dtype=float)
+    for _ in range(pairs):
+        taps = np.convolve(taps, [1.0, 1.0])
+    taps *= scale
+    found, remainder = pair_factors(taps, 1)
+    rebuilt = remainder
+    for _ in range(found):
+        rebuilt = np.convolve(rebuilt, [1.0, 1.0])
+    np.testing.assert_allclose(rebuilt, taps, rtol=1e-12, atol=1e-12)
+    assert pass_cost(taps, 2, 1) <= pass_cost(taps, 2, 2)  # stride 2: no pair sums
+
+
+def test_pair_factors_leave_signed_or_strided_taps_alone():
+    """Sums of pairs run at full resolution and must never exceed the final sums' bound."""
+    from convcli.engine.separable import pair_factors
+
+    assert pair_factors(np.array([1.0, 4.0, 6.0, 4.0, 1.0]), 1)[0] == 4
+    assert pair_factors(np.array([1.0, 4.0, 6.0, 4.0, 1.0]), 2)[0] == 0
+    assert pair_factors(np.array([-1.0, 0.0, 1.0]), 1)[0] == 0
+    assert pair_factors(np.array([1.0, 0.0, 0.0, 1.0]), 1)[0] == 0  # (1+x)(1-x+x²)
+
+
+BINOMIAL_LIKE = {
+    "binomial 5x5": np.outer([1.0, 4, 6, 4, 1], [1.0, 4, 6, 4, 1]) / 256,
+    "Sobel-y": np.outer([1.0, 0, -1], [1.0, 2, 1]),
+    "[1 2 1] x [1 3 3 1]": np.outer([1.0, 2, 1], [1.0, 3, 3, 1]),
+    "[1 3 2] x [2 3 1]": np.outer([1.0, 3, 2], [2.0, 3, 1]),  # (1+x)(1+2x), (1+x)(2+x)
+}
+
+
+@pytest.mark.parametrize("padding", PADDINGS)
+@pytest.mark.parametrize("border", BORDERS)
+def test_pair_sum_passes_match_the_reference_everywhere(border, padding):
+    """Kernels whose 1-D factors contain (1 + x)^m agree with the naive loop at every border,
+    padding, stride and dilation: float64, float32, and exactly on 8-bit samples."""
+    rng = np.random.default_rng(abs(hash((border, padding, "pairs"))) % 2**32)
+    image = rng.normal(size=(13, 12, 2))
+    samples8 = rng.integers(0, 256, size=(13, 12, 2)).astype(np.uint8)
+    problems = []
+    for (name, kernel), (stride, dilation) in itertools.product(BINOMIAL_LIKE.items(), GEOMETRIES):
+        if not _fits(image.shape, kernel.shape, padding, dilation):
+            continue
+        options = {"border": border, "fill": 0.25, "padding": padding, "stride": stride}
+        expected = naive_correlate(image, kernel, dilation=dilation, **options)
+        for samples, tolerance in [(image, 1e-9), (image.astype(np.float32), 1e-5)]:
+            got = correlate(samples, kernel, dilation=dilation, method="separable", **options)
+            if got.shape != expected.shape or not np.allclose(got, expected, atol=tolerance):
+                problems.append(f"{name} {samples.dtype} stride {stride} dilation {dilation}")
+        whole = kernel * 256 if name.startswith("binomial") else kernel
+        options["fill"] = 3
+        exact = naive_correlate(samples8, whole, dilation=dilation, **options)
+        got = correlate(samples8, whole, dilation=dilation, method="separable", **options)
+        if not np.array_equal(got, exact):
+            problems.append(f"{name} uint8 stride {stride} dilation {dilation}")
+    assert not problems, problems

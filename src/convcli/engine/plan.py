@@ -19,7 +19,7 @@ from convcli.engine import fft
 from convcli.engine.direct import Magnitude, by_magnitude, passes, tap_groups
 from convcli.engine.forms import IntegerForm, Term, integer_form
 from convcli.engine.request import LIMB_BITS, SUM_LIMB_BITS, Request
-from convcli.engine.separable import float_terms, is_box, is_point
+from convcli.engine.separable import float_terms, is_point, pass_cost
 from convcli.engine.strips import band_height, default_threads
 from convcli.engine.tuning import CALIBRATION
 from convcli.errors import EngineArgumentError
@@ -288,12 +288,9 @@ def _separable_ns(request: Request, terms: list[Term], dtype: np.dtype[Any], ban
         if is_point(term):
             passes += 1 if term is terms[0] else 2  # one multiply (and an add unless first)
             continue
-        for taps in (term.column, term.row):
-            if is_box(taps):
-                passes += 2 * math.log2(len(taps))  # sums of 2, 4, 8 ... taps, then combined
-            else:
-                distinct = set(taps[(taps != 0) & (taps != 1)].tolist())  # np.unique: numpy.ma
-                passes += len(distinct) + np.count_nonzero(taps)
+        rows, cols = request.rows, request.cols
+        passes += pass_cost(term.column, rows.dilation, rows.stride)
+        passes += pass_cost(term.row, cols.dilation, cols.stride)
         passes += 1 + halo / max(band, 1)  # the intermediate and the halo rows of a band
     elements = math.prod(request.out_shape)
     return passes * (PASS_NS * _speed(dtype) * elements + CALL_NS * _count_bands(request, band))

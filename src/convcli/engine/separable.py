@@ -9,8 +9,10 @@ whose taps are all equal (a box) runs by doubling: about 2·log2(length) additio
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -205,18 +207,24 @@ def pass_1d(
     buffers: Any,
 ) -> None:
     """1-D correlation along ``axis``: ``out[m] = sum_j taps[j] * src[m*stride + j*dilation]``."""
-    if dilation == 1 and is_box(taps):
+    schedule = _schedule(tuple(taps.tolist()), dilation, stride)
+    if schedule.box:
         _box(source, len(taps), float(taps.mean()), axis, stride, count, out, buffers)
         return
-    groups: dict[float, list[int]] = defaultdict(list)
-    for j, weight in enumerate(taps):
-        if weight != 0:
-            groups[float(weight)].append(j)
-    if not groups:
+    if schedule.pairs:
+        fused = len(schedule.rest) == 1
+        source = _pair_sums(
+            source, schedule.pairs, len(schedule.rest), axis, dilation, count, out, fused, buffers
+        )
+        if fused:
+            if schedule.rest[0] != 1:
+                np.multiply(out, out.dtype.type(schedule.rest[0]), out=out)
+            return
+    if not schedule.groups:
         out[...] = 0
         return
     dtype = out.dtype.type
-    for number, (weight, indices) in enumerate(groups.items()):
+    for number, (weight, indices) in enumerate(schedule.groups):
         views = [_along(source, axis, j * dilation, stride, count) for j in indices]
         if number > 0 and weight == 1:  # added straight into the sum
             for view in views:
@@ -231,6 +239,106 @@ def pass_1d(
                 np.multiply(target, dtype(weight), out=target)
         if number > 0:
             np.add(out, target, out=out)
+
+
+@dataclass(frozen=True)
+class _Schedule:
+    """How :func:`pass_1d` runs a set of taps: by doubling (a box), or ``pairs`` sums of two
+    neighbours and then the ``rest``'s taps, grouped by weight."""
+
+    box: bool
+    pairs: int
+    rest: tuple[float, ...]
+    groups: tuple[tuple[float, tuple[int, ...]], ...]
+
+
+@functools.lru_cache(maxsize=256)
+def _schedule(taps: tuple[float, ...], dilation: int, stride: int) -> _Schedule:
+    """Worked out once per set of taps, not once per band (it costs ~0.2 ms of Python)."""
+    weights = np.array(taps)
+    if dilation == 1 and is_box(weights):
+        return _Schedule(True, 0, taps, ())
+    pairs, rest = pair_factors(weights, stride)
+    groups: dict[float, list[int]] = defaultdict(list)
+    for j, weight in enumerate(rest.tolist()):
+        if weight != 0:
+            groups[weight].append(j)
+    grouped = tuple((weight, tuple(indices)) for weight, indices in groups.items())
+    return _Schedule(False, pairs, tuple(rest.tolist()), grouped)
+
+
+def pass_cost(taps: npt.NDArray[np.float64], dilation: int, stride: int) -> float:
+    """Passes over the output that :func:`pass_1d` makes for these taps (the planner's cost)."""
+    schedule = _schedule(tuple(taps.tolist()), dilation, stride)
+    if schedule.box:
+        return 2 * math.log2(len(taps))  # sums of 2, 4, 8 ... taps, then combined
+    return schedule.pairs + _rest_cost(np.array(schedule.rest), schedule.pairs)
+
+
+def pair_factors(taps: npt.NDArray[np.float64], stride: int) -> tuple[int, npt.NDArray[np.float64]]:
+    """``(m, rest)`` with ``taps`` = (1 + x)^m · rest, as polynomials, choosing the m that
+    costs fewest passes: each factor is one addition of two neighbours. A binomial blur
+    [1, 4, 6, 4, 1] becomes four additions (and one multiplication by its scale) where its
+    weights took six passes; Sobel's [1, 2, 1] two where it took three.
+
+    Only for non-negative taps whose every quotient stays non-negative (so no partial sum
+    exceeds the final one's bound: exact integer accumulators stay safe) and stride 1 (the
+    additions run at full resolution)."""
+    quotients = [taps]
+    if stride == 1 and bool(np.all(taps >= 0)):
+        tolerance = 1e-12 * float(taps.max(initial=0.0))
+        current = taps
+        while len(current) >= 2:
+            quotient = np.empty(len(current) - 1)
+            carry = 0.0
+            for j in range(len(quotient)):
+                carry = quotient[j] = current[j] - carry
+            if abs(current[-1] - carry) > tolerance or bool(np.any(quotient < -tolerance)):
+                break
+            current = np.where(np.abs(quotient) <= tolerance, 0.0, quotient)
+            quotients.append(current)
+    costs = [pairs + _rest_cost(rest, pairs) for pairs, rest in enumerate(quotients)]
+    best = costs.index(min(costs))
+    return best, quotients[best]
+
+
+def _rest_cost(rest: npt.NDArray[np.float64], pairs: int) -> float:
+    """A single tap after pair sums is the last sum itself, scaled in one pass unless 1."""
+    if pairs and len(rest) == 1:
+        return float(rest[0] != 1)
+    distinct = set(rest[(rest != 0) & (rest != 1)].tolist())  # not np.unique: numpy.ma
+    return len(distinct) + int(np.count_nonzero(rest))
+
+
+def _pair_sums(
+    source: npt.NDArray[Any],
+    pairs: int,
+    rest: int,
+    axis: int,
+    dilation: int,
+    count: int,
+    out: npt.NDArray[Any],
+    fused: bool,
+    buffers: Any,
+) -> npt.NDArray[Any]:
+    """``pairs`` passes of ``s[m] + s[m + dilation]``, each as long as what is left needs (the
+    last straight into ``out`` when ``fused``); two buffers take turns."""
+    first = count + (pairs + rest - 2) * dilation
+    shape = _resized(source.shape, axis, first)
+    for number in range(pairs):
+        reach = count + (pairs - number + rest - 2) * dilation
+        if fused and number == pairs - 1:
+            target = out
+        else:
+            target = _along(buffers(f"pairs{number % 2}", shape), axis, 0, 1, reach)
+        np.add(
+            _along(source, axis, 0, 1, reach),
+            _along(source, axis, dilation, 1, reach),
+            out=target,
+            casting="unsafe",
+        )
+        source = target
+    return source
 
 
 def _box(
