@@ -472,3 +472,11 @@ def test_pair_sum_passes_match_the_reference_everywhere(border, padding):
     """Kernels whose 1-D factors contain (1 + x)^m agree with the naive loop at every border,
     padding, stride and dilation."""
     assert not _separable_disagreements(BINOMIAL_LIKE, border, padding)
+
+
+def test_splitting_weights_at_the_ends_of_the_float_range_raises_no_warning():
+    """Regression (found by hypothesis): the tap's value overflowed while trying the split."""
+    kernel = np.array([[1e-200, 1e200], [1e200, 1.0]])
+    terms = float_terms(kernel)
+    rebuilt = sum(np.outer(t.column, t.row) for t in terms)
+    assert np.abs(rebuilt - kernel).sum() <= TOLERANCE * np.abs(kernel).sum()

@@ -8,6 +8,7 @@ nothing. A sharpening 3×3 kernel takes five passes.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -86,14 +87,25 @@ def correlate_strip(
 
     ``out`` and ``scratch`` have the accumulator's dtype and the band's output shape.
     """
-    if not magnitudes:
-        out[...] = 0
-        return
-    cast = out.dtype.type
 
     def view(tap: tuple[int, int]) -> npt.NDArray[Any]:
         return tap_view(strip, rows, cols, count, *tap)
 
+    apply_magnitudes(magnitudes, view, out, scratch)
+
+
+def apply_magnitudes(
+    magnitudes: list[Magnitude],
+    view: Callable[[tuple[int, int]], npt.NDArray[Any]],
+    out: npt.NDArray[Any],
+    scratch: npt.NDArray[Any],
+) -> None:
+    """``out = sum of weight × view(tap)`` over the groups, in the passes :func:`passes`
+    counts; the separable strategy's 1-D passes use it too, with taps (0, j)."""
+    if not magnitudes:
+        out[...] = 0
+        return
+    cast = out.dtype.type
     magnitude, plus, minus = magnitudes[0]
     if len(plus) + len(minus) == 1 and (magnitude != 1 or minus):
         np.multiply(view((plus or minus)[0]), cast(magnitude if plus else -magnitude), out=out)

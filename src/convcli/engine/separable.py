@@ -11,14 +11,20 @@ from __future__ import annotations
 
 import functools
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from convcli.engine.direct import sum_into
+from convcli.engine.direct import (
+    Magnitude,
+    apply_magnitudes,
+    by_magnitude,
+    passes,
+    tap_groups,
+)
 from convcli.engine.forms import Term, integer_factors
 from convcli.engine.geometry import AxisPlan
 
@@ -75,23 +81,28 @@ def _point_and_rank_1(kernel: npt.NDArray[np.float64], tolerance: float) -> list
         return None
     size = float(np.abs(kernel).sum()) or 1.0
     largest = np.unravel_index(int(np.argmax(np.abs(kernel))), kernel.shape)
-    for i, j in dict.fromkeys([(height // 2, width // 2), (int(largest[0]), int(largest[1]))]):
-        others = np.abs(kernel).copy()
-        others[i, :] = others[:, j] = 0
-        pivot_i, pivot_j = np.unravel_index(int(np.argmax(others)), kernel.shape)
-        if others[pivot_i, pivot_j] == 0:
-            continue
-        rest = kernel.copy()
-        rest[i, j] = kernel[i, pivot_j] * kernel[pivot_i, j] / kernel[pivot_i, pivot_j]
-        terms = _svd_terms(rest, tolerance)
-        if len(terms) != 1:
-            continue
-        column, row = np.zeros(height), np.zeros(width)
-        column[i], row[j] = 1.0, kernel[i, j] - rest[i, j]
-        point = Term(column, row)
-        approximation = np.outer(column, row) + np.outer(terms[0].column, terms[0].row)
-        if row[j] != 0 and float(np.abs(kernel - approximation).sum()) <= tolerance * size:
-            return [point, terms[0]]
+    # Weights near the float range's ends may overflow on the way: such a split is refused
+    # by the final check (NaN and inf compare false), never raised as a warning.
+    with np.errstate(all="ignore"):
+        for i, j in dict.fromkeys([(height // 2, width // 2), (int(largest[0]), int(largest[1]))]):
+            others = np.abs(kernel).copy()
+            others[i, :] = others[:, j] = 0
+            pivot_i, pivot_j = np.unravel_index(int(np.argmax(others)), kernel.shape)
+            if others[pivot_i, pivot_j] == 0:
+                continue
+            rest = kernel.copy()
+            rest[i, j] = kernel[i, pivot_j] * (kernel[pivot_i, j] / kernel[pivot_i, pivot_j])
+            if not np.isfinite(rest[i, j]):
+                continue
+            terms = _svd_terms(rest, tolerance)
+            if len(terms) != 1:
+                continue
+            column, row = np.zeros(height), np.zeros(width)
+            column[i], row[j] = 1.0, kernel[i, j] - rest[i, j]
+            point = Term(column, row)
+            approximation = np.outer(column, row) + np.outer(terms[0].column, terms[0].row)
+            if row[j] != 0 and float(np.abs(kernel - approximation).sum()) <= tolerance * size:
+                return [point, terms[0]]
     return None
 
 
@@ -220,36 +231,25 @@ def pass_1d(
             if schedule.rest[0] != 1:
                 np.multiply(out, out.dtype.type(schedule.rest[0]), out=out)
             return
-    if not schedule.groups:
-        out[...] = 0
-        return
-    dtype = out.dtype.type
-    for number, (weight, indices) in enumerate(schedule.groups):
-        views = [_along(source, axis, j * dilation, stride, count) for j in indices]
-        if number > 0 and weight == 1:  # added straight into the sum
-            for view in views:
-                np.add(out, view, out=out, casting="unsafe")
-            continue
-        target = out if number == 0 else buffers("group", out.shape)
-        if len(views) == 1 and weight != 1:
-            np.multiply(views[0], dtype(weight), out=target, casting="unsafe")
-        else:
-            sum_into(target, views)
-            if weight != 1:
-                np.multiply(target, dtype(weight), out=target)
-        if number > 0:
-            np.add(out, target, out=out)
+    scratch = buffers("group", out.shape)
+    apply_magnitudes(
+        schedule.magnitudes,
+        lambda tap: _along(source, axis, tap[1] * dilation, stride, count),
+        out,
+        scratch,
+    )
 
 
 @dataclass(frozen=True)
 class _Schedule:
     """How :func:`pass_1d` runs a set of taps: by doubling (a box), or ``pairs`` sums of two
-    neighbours and then the ``rest``'s taps, grouped by weight."""
+    neighbours and then the ``rest``'s taps (0, j), grouped by magnitude as the direct strategy
+    groups its taps (Sobel's [-1, 0, 1] is one subtraction)."""
 
     box: bool
     pairs: int
     rest: tuple[float, ...]
-    groups: tuple[tuple[float, tuple[int, ...]], ...]
+    magnitudes: list[Magnitude]
 
 
 @functools.lru_cache(maxsize=256)
@@ -257,14 +257,10 @@ def _schedule(taps: tuple[float, ...], dilation: int, stride: int) -> _Schedule:
     """Worked out once per set of taps, not once per band (it costs ~0.2 ms of Python)."""
     weights = np.array(taps)
     if dilation == 1 and is_box(weights):
-        return _Schedule(True, 0, taps, ())
+        return _Schedule(True, 0, taps, [])
     pairs, rest = pair_factors(weights, stride)
-    groups: dict[float, list[int]] = defaultdict(list)
-    for j, weight in enumerate(rest.tolist()):
-        if weight != 0:
-            groups[weight].append(j)
-    grouped = tuple((weight, tuple(indices)) for weight, indices in groups.items())
-    return _Schedule(False, pairs, tuple(rest.tolist()), grouped)
+    magnitudes = by_magnitude(tap_groups(rest[np.newaxis, :]))
+    return _Schedule(False, pairs, tuple(rest.tolist()), magnitudes)
 
 
 def pass_cost(taps: npt.NDArray[np.float64], dilation: int, stride: int) -> float:
@@ -298,7 +294,7 @@ def pair_factors(taps: npt.NDArray[np.float64], stride: int) -> tuple[int, npt.N
             current = np.where(np.abs(quotient) <= tolerance, 0.0, quotient)
             quotients.append(current)
     costs = [pairs + _rest_cost(rest, pairs) for pairs, rest in enumerate(quotients)]
-    best = costs.index(min(costs))
+    best = max(m for m, cost in enumerate(costs) if cost == min(costs))  # ties: more pairs
     return best, quotients[best]
 
 
@@ -306,8 +302,7 @@ def _rest_cost(rest: npt.NDArray[np.float64], pairs: int) -> float:
     """A single tap after pair sums is the last sum itself, scaled in one pass unless 1."""
     if pairs and len(rest) == 1:
         return float(rest[0] != 1)
-    distinct = set(rest[(rest != 0) & (rest != 1)].tolist())  # not np.unique: numpy.ma
-    return len(distinct) + int(np.count_nonzero(rest))
+    return passes(tap_groups(rest[np.newaxis, :]))
 
 
 def _pair_sums(
