@@ -212,7 +212,7 @@ def test_only_the_cli_imports_typer_and_rich(path: Path):
 
 # -- the library speaks its own words --------------------------------------------------------
 
-OPTION = re.compile(r"(^|[\s\"'(])--[a-z]")
+OPTION = re.compile(r"(^|[\s\"'(`])(--[a-z]|-[a-z]\b)")  # --repeat, or -o
 
 
 def flags_named(source: str) -> list[str]:
@@ -248,6 +248,8 @@ def test_the_option_check_sees_an_option_in_a_message():
     """Negative control: a message naming --repeat is caught, a docstring is not."""
     source = '"""Set with --repeat."""\nraise ValueError("--repeat must be at least 1")\n'
     assert flags_named(source) == ["--repeat must be at least 1"]
+    assert flags_named('raise ValueError("choose another -o")\n') == ["choose another -o"]
+    assert flags_named('raise ValueError("read from - or a file; -1 is a number")\n') == []
 
 
 def test_the_command_line_translates_parameters_to_options():

@@ -245,7 +245,7 @@ def unknown_format(d):
 @case
 def output_equal_to_input(d):
     gray(d)
-    return ["apply", "identity", d / "in.png", "-o", d / "in.png"], 2, ["in.png", "overwrite"]
+    return ["apply", "identity", d / "in.png", "-o", d / "in.png"], 2, ["in.png", "another -o"]
 
 
 @case

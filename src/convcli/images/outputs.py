@@ -52,9 +52,9 @@ def check_output_target(output: str, inputs: list[str]) -> None:
     target = Path(output)
     for name in inputs:
         if name != STDIO and _same_file(Path(name), target):
-            raise UsageError(f"refusing to overwrite the input {name}; choose another -o")
+            raise UsageError(f"refusing to overwrite the input {name}; choose another `output`")
     if target.is_dir():
-        raise UsageError(f"{output} is a folder; give a file name to -o")
+        raise UsageError(f"{output} is a folder; give a file name to `output`")
     blocker = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
     if blocker is not None:
         raise ImageWriteError(
