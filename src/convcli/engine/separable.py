@@ -3,8 +3,10 @@
 A rank-1 kernel (Gaussian, box, Sobel) costs kh + kw multiply-adds per sample instead of kh·kw.
 Whole-number forms (``forms.integer_form``) arrive split into whole-number factors, so integer
 images stay exact; float images' kernels are split by SVD into as few terms as keep the kernel
-within a relative 1e-9. A 1-D pass
-whose taps are all equal (a box) runs by doubling: about 2·log2(length) additions.
+within a relative 1e-9, or into a single tap plus a rank-1 blur (unsharp masks), the tap
+costing one pass. A 1-D pass whose taps are all equal (a box) runs by doubling, about
+2·log2(length) additions; one whose taps are (1 + x)^m times a rest (binomials) runs as m
+additions of neighbours and then the rest, its taps grouped by magnitude.
 """
 
 from __future__ import annotations
