@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from convcli.errors import ImageReadError, ImageWriteError, UsageError
 from convcli.images.limits import DEFAULT_MAX_PIXELS
+from convcli.images.outputs import Part
 from convcli.images.picture import LAYOUTS, Picture
 
 ARRAY_FORMATS = {".npy": "NPY", ".txt": "TXT", ".csv": "CSV"}
@@ -187,7 +188,7 @@ def encode_picture(
 
 def encode_parts(
     picture: Picture, fmt: str, name: str, settings: Encoding | None = None
-) -> tuple[list[bytes], list[str]]:
+) -> tuple[list[Part], list[str]]:
     """As :func:`encode_picture`, in parts to write one after the other: a large PNG is never
     joined into one more copy in memory."""
     if fmt == "NPY":
@@ -439,7 +440,7 @@ def _encode_text(picture: Picture, name: str, separator: str) -> bytes:
 
 def _encode_with_pillow(
     picture: Picture, fmt: str, name: str, settings: Encoding
-) -> tuple[list[bytes], list[str]]:
+) -> tuple[list[Part], list[str]]:
     from PIL import Image
 
     from convcli.images import pngwrite
@@ -448,15 +449,23 @@ def _encode_with_pillow(
     picture = _fit_format(picture, fmt, name, notes)
     pixels, layout = picture.pixels, picture.layout
     if fmt == "PNG" and layout in ("L", "LA", "RGB", "RGBA") and pixels.dtype.kind == "u":
-        encoded = pngwrite.png_parts(
-            pixels,
-            layout,
-            icc_profile=picture.icc_profile,
-            dpi=picture.dpi,
-            compress_level=settings.compression,
-            threads=settings.threads,
-        )
+        encoded: list[Part] = [
+            *pngwrite.png_parts(
+                pixels,
+                layout,
+                icc_profile=picture.icc_profile,
+                dpi=picture.dpi,
+                compress_level=settings.compression,
+                threads=settings.threads,
+            )
+        ]
         return encoded, notes
+    if fmt == "TIFF":
+        from convcli.images.tiffwrite import tiff_parts
+
+        parts = tiff_parts(pixels, layout, icc_profile=picture.icc_profile, dpi=picture.dpi)
+        if parts is not None:
+            return parts, notes
     options: dict[str, Any] = {}
     if fmt in ("JPEG", "WEBP"):
         options["quality"] = settings.quality

@@ -15,6 +15,9 @@ from typing import BinaryIO
 
 from convcli.errors import ImageReadError, ImageWriteError, UsageError
 
+#: One piece of an encoded file: bytes, or a view of samples written as they lie in memory.
+Part = bytes | memoryview
+
 STDIO = "-"
 
 
@@ -62,7 +65,7 @@ def check_output_target(output: str, inputs: list[str]) -> None:
         )
 
 
-def write_output(data: bytes | Sequence[bytes], output: str, stdout: BinaryIO) -> None:
+def write_output(data: bytes | Sequence[Part], output: str, stdout: BinaryIO) -> None:
     """Write ``data`` to the file ``output`` atomically, or to ``stdout`` for ``-``."""
     if output == STDIO:
         for part in _parts(data):
@@ -72,7 +75,7 @@ def write_output(data: bytes | Sequence[bytes], output: str, stdout: BinaryIO) -
     atomic_write(Path(output), data)
 
 
-def atomic_write(path: Path, data: bytes | Sequence[bytes]) -> None:
+def atomic_write(path: Path, data: bytes | Sequence[Part]) -> None:
     """Write ``data`` (bytes, or parts to write in turn) to ``path`` through a temporary file
     and a rename; create its folder."""
     folder = path.parent
@@ -101,7 +104,7 @@ def atomic_write(path: Path, data: bytes | Sequence[bytes]) -> None:
                 os.unlink(temporary)
 
 
-def _parts(data: bytes | Sequence[bytes]) -> Sequence[bytes]:
+def _parts(data: bytes | Sequence[Part]) -> Sequence[Part]:
     return [data] if isinstance(data, bytes) else data
 
 

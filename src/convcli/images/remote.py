@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from convcli.errors import ImageReadError, ImageWriteError, UsageError
+from convcli.images.outputs import Part
 
 
 def is_url(value: object) -> bool:
@@ -69,7 +70,7 @@ def read(url: str) -> bytes:
         raise ImageReadError(f"cannot read {url}: {exc}") from None
 
 
-def write(url: str, parts: bytes | Sequence[bytes]) -> None:
+def write(url: str, parts: bytes | Sequence[Part]) -> None:
     fs, path = filesystem(url)
     try:
         fs.makedirs(posixpath.dirname(path), exist_ok=True)

@@ -19,6 +19,7 @@ from convcli.filtering.pipeline import (
 from convcli.filtering.quantize import DTYPES, Clipped, Depth, default_depth, quantize
 from convcli.images.imageio import Encoding, encode_parts, output_format, read_picture
 from convcli.images.limits import DEFAULT_MAX_PIXELS
+from convcli.images.outputs import Part
 from convcli.images.picture import Picture
 from convcli.kernels import AnyKernel, Kernel
 
@@ -93,7 +94,7 @@ def filter_bytes(
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     explain: bool = False,
-) -> tuple[list[bytes], JobReport]:
+) -> tuple[list[Part], JobReport]:
     """The encoded output for ``data`` (bytes, or a file read as it is decoded), in parts to
     write one after the other: the whole job, for one file or stdin."""
     fmt = output_format(output_name, output.format)
