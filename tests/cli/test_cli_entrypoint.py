@@ -96,9 +96,11 @@ def modules_loaded_by_convcli(args: list[str], prefixes: set[str]) -> list[str]:
 @pytest.mark.parametrize("args", [["--help"], ["--version"], ["apply", "--help"], ["show", "-h"]])
 def test_help_and_version_do_not_import_numpy_or_pillow(args):
     """Start-up for --help and --version stays cheap: neither NumPy nor Pillow is imported, nor
-    Rich's Markdown renderer (Typer imports it for a markup mode convcli does not use), nor
-    pydantic (which Typer 0.29 imports to check every option: 0.1 s)."""
-    heavy = {"numpy", "PIL", "rich.markdown", "markdown_it", "pydantic"}
+    Rich's Markdown renderer (Typer imports it for a markup mode convcli does not use) or its
+    traceback renderer with Pygments (for --debug runs only), nor pydantic (which Typer 0.29
+    imports to check every option: 0.1 s)."""
+    heavy = {"numpy", "PIL", "rich.markdown", "markdown_it", "rich.traceback", "pygments"}
+    heavy.add("pydantic")
     assert modules_loaded_by_convcli(args, heavy) == []
 
 

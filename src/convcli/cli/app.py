@@ -21,9 +21,9 @@ from convcli.cli import (
 from convcli.cli.console import RunState
 from convcli.cli.group import ConvcliGroup
 from convcli.cli.options import Quiet
-from convcli.cli.typer_startup import defer_markdown, resolve_annotations
+from convcli.cli.typer_startup import defer_unused_rich, resolve_annotations
 
-defer_markdown()
+defer_unused_rich()
 
 app = typer.Typer(
     name="convcli",

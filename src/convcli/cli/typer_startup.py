@@ -5,15 +5,18 @@
   ``from __future__ import annotations`` each string is compiled and evaluated both times.
   :func:`resolve_annotations` evaluates them once, when the app is built.
 - ``typer.rich_utils``, which formats help and errors, imports ``rich.markdown`` (and with it
-  markdown-it and Rich's syntax highlighting) for the "markdown" markup mode, which convcli never
-  uses. :func:`defer_markdown` lets it load with a stand-in that imports the real module the
-  first time anything makes a ``Markdown``.
+  markdown-it) for the "markdown" markup mode, which convcli never uses, and ``rich.traceback``
+  (with ``rich.pretty``, ``rich.syntax`` and Pygments) for developers' tracebacks, which
+  convcli turns off. :func:`defer_unused_rich` lets it load with stand-ins that import the real
+  modules the first time anything uses a ``Markdown`` or a ``Traceback``.
 
-Measured on a 2-core VM: ``convcli --help`` 0.25 → 0.2 s (docs/performance.md).
+Measured on a 2-core VM: ``convcli --help`` 0.25 → 0.2 s with the first stand-in, and a
+further ~15-20 ms with the second (docs/performance.md).
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.abc
 import importlib.machinery
 import sys
@@ -25,7 +28,8 @@ from typing import Any
 import typer
 
 _RICH_UTILS = "typer.rich_utils"
-_MARKDOWN = "rich.markdown"
+#: Modules typer.rich_utils imports for what convcli never shows, and the class it takes of each.
+_DEFERRED = {"rich.markdown": "Markdown", "rich.traceback": "Traceback"}
 
 
 def resolve_annotations(app: typer.Typer) -> None:
@@ -46,18 +50,31 @@ def _callbacks(app: typer.Typer) -> Iterator[Callable[..., Any]]:
             yield from _callbacks(group.typer_instance)
 
 
-class _Markdown:
-    """Stands in for ``rich.markdown.Markdown`` in ``typer.rich_utils``: makes the real one."""
+class _StandIn(type):
+    """The metaclass of a class standing in for ``module.name``: calling it, or reading any
+    attribute (``Traceback.from_exception``), imports the real module and uses the real class."""
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-        from rich.markdown import Markdown
+    _module: str
 
-        return Markdown(*args, **kwargs)
+    def _real(cls) -> Any:
+        return getattr(importlib.import_module(cls._module), cls.__name__)
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        return cls._real()(*args, **kwargs)
+
+    def __getattr__(cls, name: str) -> Any:
+        return getattr(cls._real(), name)
 
 
-class _WithoutMarkdown(importlib.abc.Loader):
-    """Runs ``typer.rich_utils`` with the stand-in as ``rich.markdown``, then removes it, so
-    any later ``import rich.markdown`` gets the real module."""
+def _stand_in_module(module: str, name: str) -> types.ModuleType:
+    stand_in = types.ModuleType(module)
+    setattr(stand_in, name, _StandIn(name, (), {"_module": module}))
+    return stand_in
+
+
+class _WithStandIns(importlib.abc.Loader):
+    """Runs ``typer.rich_utils`` with stand-ins for the deferred modules, then removes them, so
+    any later import of those modules gets the real ones."""
 
     def __init__(self, loader: importlib.abc.Loader) -> None:
         self._loader = loader
@@ -69,20 +86,22 @@ class _WithoutMarkdown(importlib.abc.Loader):
         return self._loader.create_module(spec)
 
     def exec_module(self, module: types.ModuleType) -> None:
-        if _MARKDOWN in sys.modules:  # already paid for: nothing to save
-            self._loader.exec_module(module)
-            return
-        stand_in = types.ModuleType(_MARKDOWN)
-        stand_in.Markdown = _Markdown  # type: ignore[attr-defined]
-        sys.modules[_MARKDOWN] = stand_in
+        # Modules already imported are paid for: nothing to save there.
+        stand_ins = {
+            name: _stand_in_module(name, attribute)
+            for name, attribute in _DEFERRED.items()
+            if name not in sys.modules
+        }
+        sys.modules.update(stand_ins)
         try:
             self._loader.exec_module(module)
         finally:
-            if sys.modules.get(_MARKDOWN) is stand_in:
-                del sys.modules[_MARKDOWN]
+            for name, stand_in in stand_ins.items():
+                if sys.modules.get(name) is stand_in:
+                    del sys.modules[name]
 
 
-class _DeferMarkdown(importlib.abc.MetaPathFinder):
+class _DeferUnusedRich(importlib.abc.MetaPathFinder):
     """Finds ``typer.rich_utils`` as usual and wraps its loader; steps aside after that."""
 
     def find_spec(
@@ -96,12 +115,13 @@ class _DeferMarkdown(importlib.abc.MetaPathFinder):
         sys.meta_path.remove(self)
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is not None and spec.loader is not None:
-            spec.loader = _WithoutMarkdown(spec.loader)
+            spec.loader = _WithStandIns(spec.loader)
         return spec
 
 
-def defer_markdown() -> None:
-    """Make the first import of ``typer.rich_utils`` skip loading ``rich.markdown``."""
-    if _RICH_UTILS in sys.modules or any(isinstance(f, _DeferMarkdown) for f in sys.meta_path):
+def defer_unused_rich() -> None:
+    """Make the first import of ``typer.rich_utils`` skip ``rich.markdown`` and
+    ``rich.traceback``."""
+    if _RICH_UTILS in sys.modules or any(isinstance(f, _DeferUnusedRich) for f in sys.meta_path):
         return
-    sys.meta_path.insert(0, _DeferMarkdown())
+    sys.meta_path.insert(0, _DeferUnusedRich())
