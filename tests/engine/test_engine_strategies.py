@@ -480,3 +480,27 @@ def test_splitting_weights_at_the_ends_of_the_float_range_raises_no_warning():
     terms = float_terms(kernel)
     rebuilt = sum(np.outer(t.column, t.row) for t in terms)
     assert np.abs(rebuilt - kernel).sum() <= TOLERANCE * np.abs(kernel).sum()
+
+
+@pytest.mark.parametrize(
+    "shape, kernel, method, threaded",
+    [
+        ((1080, 1920, 3), np.random.default_rng(1).normal(size=(7, 7)), "direct", True),
+        ((1080, 1920, 3), np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0.0]]), "direct", False),
+        ((1080, 1920, 3), np.outer([1.0, 4, 6, 4, 1], [1.0, 4, 6, 4, 1]), "separable", False),
+        ((1080, 1920, 3), np.random.default_rng(2).random((31, 31)), "fft", True),
+        ((40, 40, 3), np.random.default_rng(1).normal(size=(7, 7)), "direct", False),
+    ],
+    ids=["dense 7x7", "sharpen", "binomial", "fft", "tiny image"],
+)
+def test_threads_by_default_only_where_bands_keep_numpy_busy(
+    monkeypatch, shape, kernel, method, threaded
+):
+    """Every core for FFTs and direct plans of many passes on enough pixels; one thread for
+    the few short passes of small kernels (two threads measured slower there)."""
+    from convcli.engine import plan_for
+    from convcli.engine.strips import usable_cores
+
+    monkeypatch.delenv("CONVCLI_THREADS", raising=False)
+    plan = plan_for(np.zeros(shape, np.float32), kernel, EngineOptions(method=method))
+    assert plan.threads == (usable_cores() if threaded else 1)
