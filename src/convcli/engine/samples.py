@@ -51,10 +51,10 @@ class Clipping:
 
     def __init__(self) -> None:
         self.low = self.high = 0
-        #: Whether the last band clipped: the next then counts at once, without first looking
-        #: for its minimum and maximum (sharpened 8-bit photographs clip in nearly every band:
-        #: 4-6 ms of 30-47 at 4K). A hint only: the counts are the same either way.
-        self.recent = False
+        #: Whether the last band clipped below and above: the next then counts that side at
+        #: once, without first looking for its minimum or maximum (sharpened 8-bit pictures
+        #: clip in nearly every band). A hint only: the counts are the same either way.
+        self.recent = (False, False)
         self._lock = threading.Lock()
 
     def add(self, low: int, high: int) -> None:
@@ -114,12 +114,10 @@ def clip_into(values: npt.NDArray[Any], out: npt.NDArray[Any], clipping: Clippin
     """Clip whole-number ``values`` to ``out``'s range and narrow, counting what changed."""
     top_int = int(np.iinfo(out.dtype).max)
     top: float | int = top_int if values.dtype.kind in "iu" else float(top_int)
-    if clipping.recent:
-        low, high = int(np.count_nonzero(values < 0)), int(np.count_nonzero(values > top))
-    else:
-        low = int(np.count_nonzero(values < 0)) if values.min() < 0 else 0
-        high = int(np.count_nonzero(values > top)) if values.max() > top else 0
-    clipping.recent = bool(low or high)
+    below, above = clipping.recent
+    low = int(np.count_nonzero(values < 0)) if below or values.min() < 0 else 0
+    high = int(np.count_nonzero(values > top)) if above or values.max() > top else 0
+    clipping.recent = (low > 0, high > 0)
     if low or high:
         np.clip(values, 0, top, out=out, casting="unsafe")
         clipping.add(low, high)
