@@ -96,3 +96,17 @@ def test_the_samples_are_written_from_their_own_memory():
 )
 def test_what_it_cannot_write_is_left_to_pillow(pixels, layout, dpi):
     assert tiff_parts(pixels, layout, dpi=dpi) is None
+
+
+def test_a_tiff_this_writer_refuses_is_still_written_by_pillow():
+    """encode_parts falls back to Pillow (here: a resolution no 32-bit fraction can hold)."""
+    from PIL import Image
+
+    from convcli.images.imageio import encode_parts, output_format
+    from convcli.images.picture import Picture
+
+    picture = Picture(np.full((4, 6, 1), 7, np.uint8), "L", dpi=(1e12, 72.0))
+    parts, _ = encode_parts(picture, output_format("x.tif"), "x.tif")
+    with Image.open(io.BytesIO(b"".join(parts))) as image:
+        assert image.format == "TIFF"
+        np.testing.assert_array_equal(np.asarray(image), np.full((4, 6), 7, np.uint8))

@@ -113,11 +113,7 @@ def output_format(name: str, explicit: str | None = None) -> str:
 #: Pillow plugins to load for an extension or a file's first bytes, beyond the five Pillow
 #: always loads (BMP, GIF, JPEG, PPM, PNG). Everything else goes through ``Image.init()``,
 #: which imports all of Pillow's ~45 plugins: 50-80 ms of every run, measured here.
-_PLUGIN_BY_SUFFIX = {
-    ".tif": "TiffImagePlugin",
-    ".tiff": "TiffImagePlugin",
-    ".webp": "WebPImagePlugin",
-}
+_PLUGIN_BY_SUFFIX = {".webp": "WebPImagePlugin"}
 _PLUGIN_BY_MAGIC = (
     (b"II*\x00", "TiffImagePlugin"),
     (b"MM\x00*", "TiffImagePlugin"),
@@ -125,8 +121,15 @@ _PLUGIN_BY_MAGIC = (
 )
 
 
+#: Formats convcli writes itself (images/tiffwrite.py; PNG's plugin is always loaded anyway):
+#: naming them needs no Pillow plugin, and Pillow's save loads one if it is ever the fallback.
+_OWN_WRITERS = {".tif": "TIFF", ".tiff": "TIFF"}
+
+
 def _writer_for(suffix: str) -> str | None:
     """The Pillow format that writes files ending in ``suffix``, loading few plugins."""
+    if suffix in _OWN_WRITERS:
+        return _OWN_WRITERS[suffix]
     from PIL import Image
 
     Image.preinit()
