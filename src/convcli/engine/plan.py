@@ -282,18 +282,18 @@ def _direct_ns(
 
 
 def _separable_ns(request: Request, terms: list[Term], dtype: np.dtype[Any], band: int) -> float:
-    halo = request.rows.span - 1
-    passes = _edges(request, dtype)
+    rows, cols = request.rows, request.cols
+    halo = rows.span - 1
+    total = _edges(request, dtype)
     for term in terms:
         if is_point(term):
-            passes += 1 if term is terms[0] else 2  # one multiply (and an add unless first)
+            total += 1 if term is terms[0] else 2  # one multiply (and an add unless first)
             continue
-        rows, cols = request.rows, request.cols
-        passes += pass_cost(term.column, rows.dilation, rows.stride)
-        passes += pass_cost(term.row, cols.dilation, cols.stride)
-        passes += 1 + halo / max(band, 1)  # the intermediate and the halo rows of a band
+        total += pass_cost(term.column, rows.dilation, rows.stride)
+        total += pass_cost(term.row, cols.dilation, cols.stride)
+        total += 1 + halo / max(band, 1)  # the intermediate and the halo rows of a band
     elements = math.prod(request.out_shape)
-    return passes * (PASS_NS * _speed(dtype) * elements + CALL_NS * _count_bands(request, band))
+    return total * (PASS_NS * _speed(dtype) * elements + CALL_NS * _count_bands(request, band))
 
 
 def _fft_ns(request: Request, band: int, option: _Option) -> float:

@@ -252,6 +252,7 @@ class _Schedule:
     pairs: int
     rest: tuple[float, ...]
     magnitudes: list[Magnitude]
+    cost: float  #: passes over the output (the planner's count)
 
 
 @functools.lru_cache(maxsize=256)
@@ -259,18 +260,17 @@ def _schedule(taps: tuple[float, ...], dilation: int, stride: int) -> _Schedule:
     """Worked out once per set of taps, not once per band (it costs ~0.2 ms of Python)."""
     weights = np.array(taps)
     if dilation == 1 and is_box(weights):
-        return _Schedule(True, 0, taps, [])
+        doubling = 2 * math.log2(len(taps))  # sums of 2, 4, 8 ... taps, then combined
+        return _Schedule(True, 0, taps, [], doubling)
     pairs, rest = pair_factors(weights, stride)
     magnitudes = by_magnitude(tap_groups(rest[np.newaxis, :]))
-    return _Schedule(False, pairs, tuple(rest.tolist()), magnitudes)
+    cost = pairs + _rest_cost(rest, pairs)
+    return _Schedule(False, pairs, tuple(rest.tolist()), magnitudes, cost)
 
 
 def pass_cost(taps: npt.NDArray[np.float64], dilation: int, stride: int) -> float:
     """Passes over the output that :func:`pass_1d` makes for these taps (the planner's cost)."""
-    schedule = _schedule(tuple(taps.tolist()), dilation, stride)
-    if schedule.box:
-        return 2 * math.log2(len(taps))  # sums of 2, 4, 8 ... taps, then combined
-    return schedule.pairs + _rest_cost(np.array(schedule.rest), schedule.pairs)
+    return _schedule(tuple(taps.tolist()), dilation, stride).cost
 
 
 def pair_factors(taps: npt.NDArray[np.float64], stride: int) -> tuple[int, npt.NDArray[np.float64]]:
