@@ -19,6 +19,9 @@ _LAZY = {
     "apply_kernel": "convcli.filtering.filters",
 }
 
+#: The one place the version is written (pyproject.toml reads it from here).
+__version__ = "0.1.0"
+
 __all__ = ["__version__", *_LAZY]
 
 if TYPE_CHECKING:
@@ -31,13 +34,6 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    if name == "__version__":  # importlib.metadata costs 30 ms: only when asked
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            return version("convcli")
-        except PackageNotFoundError:  # a source tree that was never installed
-            return "0+unknown"
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'convcli' has no attribute {name!r}")

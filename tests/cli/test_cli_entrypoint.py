@@ -133,6 +133,33 @@ def test_one_file_loads_only_what_it_uses(tmp_path, name, output, needed):
     assert not [m for m in loaded if m.startswith(("rich", "numpy", "pydantic"))]
 
 
+@pytest.mark.parametrize("output", ["out.jpg", "out.tif"])
+def test_one_file_with_a_cached_calibration_skips_what_only_other_runs_need(
+    tmp_path, monkeypatch, output
+):
+    """A one-file run as users make it (calibration on, already cached) looks up no package
+    metadata (importlib.metadata: 30-45 ms), starts no `uname` subprocess for the cache key, and
+    loads no process pool or, for outputs other than PNG, thread pool (10 ms together)."""
+    import json
+
+    from PIL import Image
+
+    from convcli.runs import calibration
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv(calibration.SWITCH, "on")
+    cached = calibration.cache_file()
+    cached.parent.mkdir(parents=True)
+    cached.write_text(json.dumps({"direct": 1.0, "separable": 1.0, "fft": 1.0}))
+    source = tmp_path / "in.png"
+    Image.new("RGB", (8, 8), (10, 20, 30)).save(source)
+    args = ["-q", "apply", "sharpen", str(source), "-o", str(tmp_path / output)]
+    unwanted = {"importlib.metadata", "hashlib", "multiprocessing", "concurrent"}
+    assert modules_loaded_by_convcli(args, unwanted) == []
+    assert (tmp_path / output).is_file()
+    assert sorted((tmp_path / "cache" / "convcli").iterdir()) == [cached]
+
+
 # -- shell completion -------------------------------------------------------------------------
 
 

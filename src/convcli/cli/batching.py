@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import sys
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from convcli.cli.console import EXIT_FAILURE, EXIT_INTERRUPTED, RunState, err_console, error, warn
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from convcli.runs.batch import Job, Naming, Result, Settings, Summary
 
 
@@ -141,6 +141,7 @@ def _run(
 
     if workers == 1:
         return batch.run(jobs, settings, None, on_result=on_result, fail_fast=fail_fast)
+    from concurrent.futures import ProcessPoolExecutor  # 10 ms that one-file runs never pay
 
     def start() -> Executor:
         return ProcessPoolExecutor(
@@ -217,6 +218,8 @@ def _image_suffixes() -> frozenset[str]:
 
 
 def _context() -> Any:
+    import multiprocessing
+
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 

@@ -11,7 +11,6 @@ the GIL, so tiles on several threads run in parallel.
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -200,6 +199,8 @@ def correlate_across_channels(
         for corner in corners:
             tile(corner)
         return out
+    from concurrent.futures import ThreadPoolExecutor  # one-thread runs skip its 5 ms
+
     pool = ThreadPoolExecutor(max_workers=min(threads, len(corners)))
     try:
         for future in [pool.submit(tile, corner) for corner in corners]:

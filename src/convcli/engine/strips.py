@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -189,6 +188,8 @@ def run_bands(
         for first, last in bands:
             work(first, last)
         return
+    from concurrent.futures import ThreadPoolExecutor  # one-thread runs skip its 5 ms
+
     pool = ThreadPoolExecutor(max_workers=min(threads, len(bands)))
     try:
         for future in [pool.submit(work, first, last) for first, last in bands]:

@@ -28,12 +28,14 @@ import os
 import struct
 import zlib
 from collections import deque
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor, Future
 
 __all__ = ["FILTER_STRATEGIES", "LAYOUTS", "write_png"]
 
@@ -128,6 +130,8 @@ def png_parts(
     if workers == 1:
         idat = _encode(raw, bpp, filter_strategy, settings, None, window=1)
     else:
+        from concurrent.futures import ThreadPoolExecutor  # not loaded for JPEG or TIFF runs
+
         with ThreadPoolExecutor(workers, thread_name_prefix="pngwrite") as pool:
             idat = _encode(raw, bpp, filter_strategy, settings, pool, window=2 * workers)
     return [_SIGNATURE, *metadata, *idat, _chunk(b"IEND", b"")]

@@ -6,10 +6,10 @@ cost model's own constants; a file that cannot be read or written only costs a m
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
+import zlib
 from dataclasses import asdict
 from pathlib import Path
 
@@ -35,11 +35,11 @@ def cache_file() -> Path:
 
     from convcli import __version__
 
+    # platform.processor() would run `uname -p` in a subprocess on Linux: the model name says more
     machine = "|".join(
-        (platform.machine(), platform.processor(), _cpu_model(), str(os.cpu_count()),
-         np.__version__, __version__)
-    )  # fmt: skip
-    key = hashlib.sha256(machine.encode()).hexdigest()[:16]
+        (platform.machine(), _cpu_model(), str(os.cpu_count()), np.__version__, __version__)
+    )
+    key = f"{zlib.crc32(machine.encode()):08x}"  # a file name, not a secret: no OpenSSL import
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "convcli" / f"calibration-{key}.json"
 
