@@ -68,6 +68,10 @@ def read_picture(
     if _suffix(name) in (".txt", ".csv"):
         assert isinstance(source, bytes)
         return _read_text(source, name, max_pixels)
+    if head.startswith(_TIFF_MAGIC):
+        plain = _read_plain_tiff(source, name, max_pixels)
+        if plain is not None:
+            return plain
     return _read_with_pillow(source, head, name, max_pixels)
 
 
@@ -114,9 +118,9 @@ def output_format(name: str, explicit: str | None = None) -> str:
 #: always loads (BMP, GIF, JPEG, PPM, PNG). Everything else goes through ``Image.init()``,
 #: which imports all of Pillow's ~45 plugins: 50-80 ms of every run, measured here.
 _PLUGIN_BY_SUFFIX = {".webp": "WebPImagePlugin"}
+_TIFF_MAGIC = (b"II*\x00", b"MM\x00*")
 _PLUGIN_BY_MAGIC = (
-    (b"II*\x00", "TiffImagePlugin"),
-    (b"MM\x00*", "TiffImagePlugin"),
+    *((magic, "TiffImagePlugin") for magic in _TIFF_MAGIC),
     (b"RIFF", "WebPImagePlugin"),
 )
 
@@ -212,6 +216,23 @@ def decode_preview(picture: Picture, columns: int, rows: int) -> npt.NDArray[np.
 
 
 # -- reading --------------------------------------------------------------------------------
+
+
+def _read_plain_tiff(source: bytes | Path, name: str, max_pixels: int) -> Picture | None:
+    """A plain uncompressed TIFF read without Pillow (images/tiffread.py), or None for Pillow."""
+    from convcli.images import tiffread
+
+    try:
+        found = tiffread.plain_tiff(source)
+        if found is None:
+            return None
+        _check_pixels(found.width, found.height, name, max_pixels)
+        pixels = found.read(source)
+    except OSError as exc:
+        raise ImageReadError(f"cannot read {name}: {exc.strerror or exc}") from None
+    except MemoryError:
+        raise ImageReadError(f"{name}: not enough memory to decode this image") from None
+    return Picture(pixels, found.layout, found.mode, icc_profile=found.icc_profile, dpi=found.dpi)
 
 
 def _read_with_pillow(source: bytes | Path, head: bytes, name: str, max_pixels: int) -> Picture:
@@ -444,8 +465,6 @@ def _encode_text(picture: Picture, name: str, separator: str) -> bytes:
 def _encode_with_pillow(
     picture: Picture, fmt: str, name: str, settings: Encoding
 ) -> tuple[list[Part], list[str]]:
-    from PIL import Image
-
     from convcli.images import pngwrite
 
     notes: list[str] = []
@@ -469,6 +488,8 @@ def _encode_with_pillow(
         parts = tiff_parts(pixels, layout, icc_profile=picture.icc_profile, dpi=picture.dpi)
         if parts is not None:
             return parts, notes
+    from PIL import Image  # only here: PNG and TIFF out of convcli's own writers need none
+
     options: dict[str, Any] = {}
     if fmt in ("JPEG", "WEBP"):
         options["quality"] = settings.quality
