@@ -25,9 +25,11 @@ def pytest_configure(config: pytest.Config) -> None:
 def isolated_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """Keep the developer's own kernels, config and colour settings out of every test, and plan
-    with the engine's cost model as it is (a machine's calibration would make plans vary)."""
+    """Keep the developer's own kernels, config, cache and colour settings out of every test,
+    and plan with the engine's cost model as it is (a machine's calibration would make plans
+    vary)."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("CONVCLI_CALIBRATION", "off")
     for name in ("CONVCLI_KERNEL_PATH", "FORCE_COLOR", "NO_COLOR"):
         monkeypatch.delenv(name, raising=False)

@@ -7,6 +7,7 @@ the file that failed and goes on, and the run ends promptly with a clear exit co
 
 from __future__ import annotations
 
+import concurrent.futures
 import errno
 import io
 import multiprocessing
@@ -23,7 +24,6 @@ import numpy as np
 import pytest
 from pictures import decode, error_line, golden, ramp, save, snapshot
 
-from convcli.cli import batching
 from convcli.errors import ConvcliError
 from convcli.filtering.pipeline import FilterOptions
 from convcli.kernels import resolve_chain
@@ -369,7 +369,7 @@ def test_a_worker_killed_while_writing_in_a_command_line_batch_leaves_no_tempora
     """The same through ``convcli apply ... -j 2``: one Error line, and an output folder holding
     complete outputs only."""
     jobs = batch_of(tmp_path, "abcd")
-    monkeypatch.setattr(batching, "ProcessPoolExecutor", DyingWriterPool)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", DyingWriterPool)
     result = cli("apply", "box-3", *(job.source for job in jobs), "-o", tmp_path / "out", "-j", "2")
     assert result.exit_code == 1, result.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "b.png", "d.png"]
@@ -380,7 +380,7 @@ def test_a_killed_worker_in_a_command_line_batch_is_one_error_line(cli, tmp_path
     """``convcli apply K ... -j 2`` with a worker killed on c.png: one Error line for it, the
     summary, exit 1, and every other output written."""
     jobs = batch_of(tmp_path, "abcdef")
-    monkeypatch.setattr(batching, "ProcessPoolExecutor", PoisonedPool)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", PoisonedPool)
     result = cli("apply", "box-3", *(job.source for job in jobs), "-o", tmp_path / "out", "-j", "2")
     assert result.exit_code == 1, result.stderr
     lines = result.stderr.strip().splitlines()

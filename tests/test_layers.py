@@ -2,8 +2,9 @@
 
     engine < kernels < images < filtering < runs < cli
 
-``convcli.errors`` and the top-level package (``__version__``) may be imported from anywhere;
-``errors`` itself imports nothing of convcli. The package's ``__init__`` is the library facade:
+``convcli.errors``, ``convcli.places`` (the user's config and cache folders) and the top-level
+package (``__version__``) may be imported from anywhere; ``errors`` and ``places`` import
+nothing of convcli. The package's ``__init__`` is the library facade:
 it may reach every layer except ``cli`` (so library users never load Typer), and ``__main__``
 only starts the CLI. A name the facade loads lazily (``from convcli import apply_kernel``)
 counts as an import of the module it comes from, so it cannot hide an upward import.
@@ -24,12 +25,15 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / "convcli"
 LAYERS = ("engine", "kernels", "images", "filtering", "runs", "cli")
 RANK = {layer: rank for rank, layer in enumerate(LAYERS)}
 #: Top-level modules besides the layer folders.
-TOP_LEVEL = {"__init__", "__main__", "errors"}
+TOP_LEVEL = {"__init__", "__main__", "errors", "places"}
+#: Top-level modules every layer may import.
+SHARED = {"errors", "places"}
 #: What the special top-level modules may import (besides errors and the package itself).
 ALLOWED_FROM_TOP = {
     "convcli": set(LAYERS) - {"cli"},
     "convcli.__main__": {"cli"},
     "convcli.errors": set(),
+    "convcli.places": set(),
 }
 #: Third-party libraries only the command line layer may import.
 CLI_ONLY = {"typer", "rich", "click"}
@@ -78,7 +82,7 @@ def imported_modules(source: str, module: str, is_package: bool = False) -> list
                 found.append((node.lineno, target))
                 continue
             for alias in node.names:
-                if alias.name in (*LAYERS, "errors"):
+                if alias.name in (*LAYERS, *SHARED):
                     found.append((node.lineno, f"convcli.{alias.name}"))
                 else:
                     found.append((node.lineno, lazy.get(alias.name, "convcli")))
@@ -99,7 +103,8 @@ def violations(source: str, module: str, is_package: bool = False) -> list[str]:
     problems = []
     for line, target in imported_modules(source, module, is_package):
         there = layer_of(target)
-        if target in ("convcli", "convcli.errors") and module != "convcli.errors":
+        shared = {"convcli", *(f"convcli.{name}" for name in SHARED)}
+        if target in shared and module not in shared - {"convcli"}:
             continue
         if there is None:
             ok = False  # not a module of any layer (a stale top-level path, say)
@@ -163,6 +168,7 @@ def test_the_checker_reads_real_imports():
         ("convcli.runs.fake", "from convcli.cli.render import picture_table\n"),
         ("convcli.kernels.fake", "from convcli.pipeline import FilterOptions\n"),
         ("convcli.errors", "from convcli.engine.modes import BORDERS\n"),
+        ("convcli.places", "from convcli.kernels import Kernel\n"),
         ("convcli", "from convcli.cli import app\n"),
         ("convcli.__main__", "from convcli.runs import batch\n"),
     ],
@@ -178,6 +184,7 @@ def test_the_checker_reads_real_imports():
         "runs->cli",
         "stale top-level path",
         "errors->engine",
+        "places->kernels",
         "facade->cli",
         "__main__->runs",
     ],
@@ -195,8 +202,9 @@ def test_an_upward_import_is_reported(module: str, source: str):
         ("convcli.runs.fake", "from ..images.outputs import atomic_write\n"),
         ("convcli.engine.fake", "from . import modes\nfrom convcli.errors import KernelError\n"),
         ("convcli.images.fake", "from convcli import errors\nimport numpy\n"),
+        ("convcli.engine.fake", "from convcli.places import cache_folder\n"),
     ],
-    ids=["kernels->engine", "cli->runs", "relative runs->images", "same layer", "errors"],
+    ids=["kernels->engine", "cli->runs", "relative runs->images", "same layer", "errors", "places"],
 )
 def test_a_downward_import_is_allowed(module: str, source: str):
     assert violations(source, module) == []

@@ -13,6 +13,7 @@ from convcli.errors import KernelError
 from convcli.kernels.model import MAX_KERNEL_SIDE, AnyKernel, Kernel, Source, check_weights
 from convcli.kernels.text import parse_gegl, parse_grid, parse_vips_matrix
 from convcli.kernels.yamlfile import Resolve, parse_yaml_kernels
+from convcli.places import config_folder
 
 YAML_SUFFIXES = frozenset({".yaml", ".yml"})
 TEXT_SUFFIXES = frozenset({".txt", ".kernel", ".csv"})
@@ -27,22 +28,10 @@ def load_kernel_file(path: Path, *, source: Source = "file", resolve: Resolve) -
     where = str(path)
     suffix = path.suffix.lower()
     name = path.stem.lower()
-    try:
-        size = path.stat().st_size
-        if size > MAX_KERNEL_FILE_BYTES:
-            raise KernelError(
-                f"{where}: {size:,} bytes is too large for a kernel file "
-                f"(the limit is {MAX_KERNEL_FILE_BYTES // 1024 // 1024} MiB)"
-            )
-        if suffix == ".npy":
-            return [_load_npy(path, name, source)]
-        data = path.read_bytes()
-    except OSError as exc:
-        raise KernelError(f"cannot read kernel file {where}: {exc.strerror or exc}") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise KernelError(f"{where}: not a text file (it is not UTF-8)") from None
+    if suffix == ".npy":
+        _check_size(path)
+        return [_load_npy(path, name, source)]
+    text = read_kernel_text(path)
     common = {"name": name, "source": source, "path": where}
     if suffix in YAML_SUFFIXES:
         return parse_yaml_kernels(
@@ -57,6 +46,32 @@ def load_kernel_file(path: Path, *, source: Source = "file", resolve: Resolve) -
         weights, divisor, offset = parse_vips_matrix(text, where)
         return [Kernel(weights=weights, scale=1.0 / divisor, offset=offset, **common)]  # type: ignore[arg-type]
     return [Kernel(weights=parse_grid(text, where), **common)]  # type: ignore[arg-type]
+
+
+def read_kernel_text(path: Path) -> str:
+    """The text of the kernel file at ``path``, or a KernelError: too large, unreadable, or
+    not UTF-8."""
+    _check_size(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise KernelError(f"cannot read kernel file {path}: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise KernelError(f"{path}: not a text file (it is not UTF-8)") from None
+
+
+def _check_size(path: Path) -> None:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise KernelError(f"cannot read kernel file {path}: {exc.strerror or exc}") from None
+    if size > MAX_KERNEL_FILE_BYTES:
+        raise KernelError(
+            f"{path}: {size:,} bytes is too large for a kernel file "
+            f"(the limit is {MAX_KERNEL_FILE_BYTES // 1024 // 1024} MiB)"
+        )
 
 
 def _load_npy(path: Path, name: str, source: Source) -> Kernel:
@@ -101,6 +116,5 @@ def kernel_path_from_env() -> list[Path]:
         for p in os.environ.get("CONVCLI_KERNEL_PATH", "").split(os.pathsep)
         if p
     ]
-    config_home = os.environ.get("XDG_CONFIG_HOME") or str(Path("~/.config").expanduser())
-    folders.append(Path(config_home) / "convcli" / "kernels")
+    folders.append(config_folder() / "kernels")
     return folders

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from convcli.errors import KernelError
-from convcli.kernels.files import is_kernel_file, kernel_path_from_env, load_kernel_file
+from convcli.kernels.files import (
+    YAML_SUFFIXES,
+    is_kernel_file,
+    kernel_path_from_env,
+    load_kernel_file,
+)
 from convcli.kernels.model import AnyKernel, Source
 from convcli.kernels.yamlfile import Resolve
 
@@ -26,10 +30,11 @@ def normalise_name(name: str) -> str:
 
 def builtin_folder() -> Path:
     """The built-in kernels: inside the installed package, or the repository's ``kernels/``."""
-    packaged = resources.files("convcli") / "builtin_kernels"
+    package = Path(__file__).resolve().parents[1]  # importlib.resources would cost 4 ms to import
+    packaged = package / "builtin_kernels"
     if packaged.is_dir():
-        return Path(str(packaged))
-    checkout = Path(__file__).resolve().parents[3] / "kernels"  # src/convcli/kernels/ -> repo
+        return packaged
+    checkout = package.parents[1] / "kernels"  # src/convcli/ -> the repository
     if checkout.is_dir():
         return checkout
     raise KernelError("the built-in kernel library is missing from this installation")
@@ -63,7 +68,7 @@ def find(name: str, resolve: Resolve) -> AnyKernel | None:
         named = [f for f in files if normalise_name(f.stem) == wanted]
         for path in named + [f for f in files if f not in named and _may_hold_many(f)]:
             try:
-                kernels = load_kernel_file(path, source=source, resolve=resolve)
+                kernels = _load(path, source, resolve)
             except KernelError:
                 if path in named:
                     raise
@@ -80,7 +85,7 @@ def entries(resolve: Resolve) -> Iterator[LibraryEntry]:
     for folder, source in search_path():
         for path in _kernel_files(folder):
             try:
-                kernels = load_kernel_file(path, source=source, resolve=resolve)
+                kernels = _load(path, source, resolve)
             except KernelError as exc:
                 yield LibraryEntry(normalise_name(path.stem), source, path, None, str(exc))
                 continue
@@ -93,6 +98,15 @@ def entries(resolve: Resolve) -> Iterator[LibraryEntry]:
 def names(resolve: Resolve) -> list[str]:
     """The library's names, each once, sorted: for suggestions and shell completion."""
     return sorted({entry.name for entry in entries(resolve) if entry.kernel is not None})
+
+
+def _load(path: Path, source: Source, resolve: Resolve) -> list[AnyKernel]:
+    """A library file's kernels; YAML files are kept parsed between runs (kernels/cache.py)."""
+    if path.suffix.lower() in YAML_SUFFIXES:
+        from convcli.kernels.cache import library_yaml
+
+        return library_yaml(path, source, resolve)
+    return load_kernel_file(path, source=source, resolve=resolve)
 
 
 def _kernel_files(folder: Path) -> list[Path]:

@@ -14,6 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from convcli.engine.tuning import CALIBRATION, Calibration
+from convcli.places import cache_folder, read_cached, write_cached
 
 #: Set to ``off`` to plan with the model's constants (as the tests do, for stable plans).
 SWITCH = "CONVCLI_CALIBRATION"
@@ -40,28 +41,21 @@ def cache_file() -> Path:
         (platform.machine(), _cpu_model(), str(os.cpu_count()), np.__version__, __version__)
     )
     key = f"{zlib.crc32(machine.encode()):08x}"  # a file name, not a secret: no OpenSSL import
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "convcli" / f"calibration-{key}.json"
+    return cache_folder() / f"calibration-{key}.json"
 
 
 def load() -> Calibration:
     """The cached calibration, or a new measurement (then cached)."""
     path = cache_file()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_cached(path) or "")
         return Calibration(**{name: float(data[name]) for name in ("direct", "separable", "fft")})
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         pass
     from convcli.engine.calibration import measure
 
     measured = measure()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(asdict(measured)), encoding="utf-8")
-        temporary.replace(path)
-    except OSError:
-        pass  # a read-only home: measure again next time
+    write_cached(path, json.dumps(asdict(measured)))
     return measured
 
 
