@@ -550,3 +550,79 @@ def test_a_pillow_without_the_raw_encoder_still_gives_the_samples(monkeypatch, b
     monkeypatch.setattr(Image, "_getencoder", first_call_broken)
     np.testing.assert_array_equal(imageio._as_array(image), values)
     assert len(calls) == 2
+
+
+def _file(mode: str, fmt: str, **options: Any) -> bytes:
+    image, _ = _pillow_image(mode)
+    stream = io.BytesIO()
+    image.save(stream, format=fmt, **options)
+    return stream.getvalue()
+
+
+def _as_pillow_reads_it(data: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(data)) as image:
+        upright = ImageOps.exif_transpose(image)
+        values = np.asarray(upright)
+    return values.reshape(*values.shape[:2], -1)
+
+
+DECODED_INTO_NUMPY = [("RGB", "PNG"), ("RGBA", "PNG"), ("L", "PNG"), ("RGB", "JPEG"), ("L", "JPEG")]
+
+
+@pytest.mark.parametrize(("mode", "fmt"), DECODED_INTO_NUMPY, ids=lambda v: str(v))
+def test_pillow_decodes_into_numpys_memory_the_samples_it_would_give(mode, fmt):
+    """L, RGB and RGBA pictures are decoded straight into an array of NumPy's (its huge pages
+    spare Pillow's page faults and the packing): the samples are Pillow's own, in an array
+    that owns them (the packed path gives a read-only view of bytes)."""
+    data = _file(mode, fmt)
+    picture = read_picture(data, f"x.{fmt.lower()}")
+    np.testing.assert_array_equal(picture.pixels, _as_pillow_reads_it(data))
+    assert picture.layout == mode and picture.pixels.flags.c_contiguous
+    assert picture.pixels.flags.owndata or picture.pixels.base.flags.owndata
+
+
+def test_a_turned_picture_comes_from_pillows_memory_after_all():
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to view
+    data = _file("RGB", "PNG", exif=exif)
+    picture = read_picture(data, "x.png")
+    assert picture.pixels.shape[:2] == (23, 37)
+    np.testing.assert_array_equal(picture.pixels, _as_pillow_reads_it(data))
+
+
+@pytest.mark.parametrize("change", ["no map_buffer", "Pillow decodes elsewhere"])
+def test_should_pillows_internals_change_the_samples_still_come_through(monkeypatch, change):
+    """Without ``Image.core.map_buffer``, or with a Pillow that allocates its own memory even
+    though convcli gave it some, the samples are packed out of Pillow as before."""
+    from PIL import ImageFile
+
+    if change == "no map_buffer":
+
+        class NoMapping:
+            def __getattr__(self, name: str) -> Any:
+                if name == "map_buffer":
+                    raise AttributeError(name)
+                return getattr(real_core, name)
+
+        real_core = Image.core
+        monkeypatch.setattr(Image, "core", NoMapping())
+    else:
+
+        def own_memory(self: Any) -> None:
+            self.im = Image.core.new(self.mode, self.size)
+
+        monkeypatch.setattr(ImageFile.ImageFile, "load_prepare", own_memory)
+    for mode, fmt in DECODED_INTO_NUMPY:
+        data = _file(mode, fmt)
+        picture = read_picture(data, f"x.{fmt.lower()}")
+        np.testing.assert_array_equal(picture.pixels, _as_pillow_reads_it(data))
+        assert not picture.pixels.flags.writeable  # packed out of Pillow's memory
+
+
+def test_a_jpeg_is_the_file_pillow_writes_from_the_same_samples():
+    """RGB reaches the JPEG encoder as an RGBX image over NumPy's memory: the same bytes."""
+    image, values = _pillow_image("RGB")
+    stream = io.BytesIO()
+    image.save(stream, format="JPEG", quality=95)
+    encoded, notes = encode_picture(Picture(values, "RGB"), "JPEG", "x.jpg")
+    assert encoded == stream.getvalue() and notes == []

@@ -12,7 +12,7 @@ import struct
 import threading
 import tokenize
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -257,12 +257,16 @@ def _read_with_pillow(source: bytes | Path, head: bytes, name: str, max_pixels: 
         with _pillow_limits(), Image.open(opened) as image:
             _check_pixels(*image.size, name, max_pixels)
             frames = getattr(image, "n_frames", 1)
+            owned = _decode_into_numpy(image)
             image.load()
             info = dict(image.info)
             resolution_known = _has_resolution(image)
             source_mode = image.mode
             oriented = _upright(image)
-            pixels, layout = _pillow_to_array(oriented)
+            samples = owned(oriented) if owned else None
+            pixels, layout = (
+                (samples, image.mode) if samples is not None else _pillow_to_array(oriented)
+            )
     except ImageReadError:
         raise
     except UnidentifiedImageError:
@@ -286,6 +290,52 @@ def _read_with_pillow(source: bytes | Path, head: bytes, name: str, max_pixels: 
         dpi=_dpi(info.get("dpi")) if resolution_known else None,
         notes=tuple(notes),
     )
+
+
+#: Pillow modes whose memory NumPy can provide: the bytes Pillow keeps per pixel.
+_PILLOW_PIXEL_BYTES = {"L": 1, "RGB": 4, "RGBA": 4}
+
+
+def _decode_into_numpy(image: Any) -> Callable[[Any], npt.NDArray[Any] | None] | None:
+    """Let Pillow decode ``image`` into NumPy's memory; returns what then gives the samples
+    (None for a picture Pillow decoded elsewhere after all), or None if it cannot.
+
+    Pillow's own memory comes in 4 KiB pages, each faulted in on its first write; a large
+    NumPy array gets huge pages, and its samples need no packing out of Pillow afterwards.
+    Measured on a 3840×2160 RGB JPEG, decode to array: 116-128 ms → 84-109 ms.
+    """
+    from PIL import Image
+
+    stored = _PILLOW_PIXEL_BYTES.get(image.mode)
+    width, height = image.size
+    if stored is None or not width or not height:
+        return None
+    memory = np.empty((height, width, stored), dtype=np.uint8)
+    try:
+        mapped = Image.core.map_buffer(  # type: ignore[attr-defined]
+            memory, image.size, "raw", 0, (image.mode, width * stored, 1)
+        )
+        image.im = mapped
+    except (AttributeError, TypeError, ValueError):  # a Pillow without this internal: its way
+        return None
+
+    def samples(decoded: Any) -> npt.NDArray[Any] | None:
+        if decoded is not image or image.im is not mapped:
+            return None  # turned upright, or Pillow chose memory of its own: pack it out
+        return _rgb_from_rgbx(memory) if image.mode == "RGB" else memory
+
+    return samples
+
+
+def _rgb_from_rgbx(memory: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """The first three of every four bytes, packed: one strided copy per channel (NumPy's
+    copy of the (H, W, 3) view loops over 3 bytes at a time: 87 ms against 14 for 4K)."""
+    height, width, _ = memory.shape
+    rgb = np.empty((height, width, 3), dtype=np.uint8)
+    packed, source = rgb.reshape(-1, 3), memory.reshape(-1, 4)
+    for channel in range(3):
+        packed[:, channel] = source[:, channel]
+    return rgb
 
 
 def _pillow_to_array(image: Any) -> tuple[npt.NDArray[Any], str]:
@@ -503,6 +553,8 @@ def _encode_with_pillow(
         image = Image.frombytes("I;16", (width, height), np.ascontiguousarray(pixels, "<u2"))
     elif pixels.dtype == np.float32:
         image = Image.frombytes("F", (width, height), np.ascontiguousarray(pixels, "<f4"))
+    elif fmt == "JPEG" and layout == "RGB":
+        image = _rgbx_image(pixels)
     else:
         image = Image.frombytes(layout, (width, height), np.ascontiguousarray(pixels))
     stream = io.BytesIO()
@@ -511,6 +563,19 @@ def _encode_with_pillow(
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ImageWriteError(f"{name}: {fmt} cannot store this image ({_reason(exc)})") from None
     return [stream.getvalue()], notes
+
+
+def _rgbx_image(pixels: npt.NDArray[np.uint8]) -> Any:
+    """An RGBX Pillow image (JPEG writes it as RGB, the same bytes) over NumPy's memory, which
+    Pillow unpacks the samples into: its own memory would cost 4 KiB page faults (28 ms of
+    zero-filling for a 3840×2160 picture, then the unpacking; 40 ms → 13 ms in all)."""
+    from PIL import Image
+
+    height, width = pixels.shape[:2]
+    memory = np.empty((height, width, 4), dtype=np.uint8)
+    image = Image.frombuffer("RGBX", (width, height), memory, "raw", "RGBX", 0, 1)
+    image.frombytes(np.ascontiguousarray(pixels), "raw", "RGB")
+    return image
 
 
 def _fit_format(picture: Picture, fmt: str, name: str, notes: list[str]) -> Picture:
