@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -102,6 +101,8 @@ def explain(
         )
         final = int(written.pixels[at.y, at.x, index])
         if format == "json":
+            import json
+
             sys.stdout.write(
                 json.dumps(
                     _as_data(computation, absolute, written.full_range, picture.full_range, final)

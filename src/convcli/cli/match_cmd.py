@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -182,6 +181,8 @@ def _print(hits: list[Hit], format: str, *, several_scales: bool) -> None:
         for hit in hits
     ]
     if format == "json":
+        import json
+
         _emit([json.dumps(rows)])
         return
     if format == "csv":
