@@ -2,10 +2,10 @@
 import PyYAML (16-25 ms) and parse its file on every run.
 
 The kept kernels are a JSON file in the user's cache folder: per library file, its text and
-the kernels it gave. They are used only for the very same text read by the very same kernel
-code (convcli's version and the kernels package's files); a file whose kernels name other
-kernels (``kernels: [sobel-x, sobel-y]``) is always parsed, since those may change or be
-shadowed while it does not. A cache that cannot be read or written only costs the parse.
+the kernels it gave. They are used only for the very same text read by the very same code
+(convcli's and NumPy's versions, the kernels package's files); a file whose kernels name
+other kernels (``kernels: [sobel-x, sobel-y]``) is always parsed, since those may change or
+be shadowed while it does not. A cache that cannot be read or written only costs the parse.
 """
 
 from __future__ import annotations
@@ -72,9 +72,12 @@ def _store() -> Path:
 
 @functools.cache
 def _code_key() -> str:
-    """What the parse depends on besides the text: the version and this package's files."""
+    """What the parse depends on besides the text: convcli's and NumPy's versions (generated
+    kernels are computed with NumPy) and this package's files."""
+    import numpy as np
+
     here = Path(__file__).parent
-    stamps = [__version__]
+    stamps = [__version__, np.__version__]
     for module in sorted(here.glob("*.py")):
         stat = module.stat()
         stamps.append(f"{module.name}:{stat.st_mtime_ns}:{stat.st_size}")
