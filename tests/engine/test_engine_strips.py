@@ -11,9 +11,16 @@ from typing import Any
 import numpy as np
 import pytest
 
-from convcli.engine import api, correlate
+from convcli.engine import api, correlate, plan
 from convcli.engine.request import build_request
-from convcli.engine.strips import Region, regions, run_bands
+from convcli.engine.strips import (
+    MIN_BAND_ROWS,
+    TALL_STRIP_BYTES,
+    Region,
+    band_height,
+    regions,
+    run_bands,
+)
 from convcli.errors import EngineArgumentError
 
 
@@ -149,3 +156,53 @@ def test_borrowing_the_interior_changes_no_bit(
     whole = correlate(image, kernel, **options)
     assert cut.dtype == whole.dtype == dtype
     np.testing.assert_array_equal(cut, whole)
+
+
+def _blur_request(width: int, side: int) -> Any:
+    image = np.zeros((400, width, 3), dtype=np.float32)
+    return build_request(
+        image,
+        np.ones((side, side)),
+        border="reflect",
+        fill=0.0,
+        padding="same",
+        stride=1,
+        dilation=1,
+        turned=False,
+    )
+
+
+@pytest.mark.parametrize("side", [3, 19, 31])
+def test_a_band_is_at_least_twice_as_tall_as_the_rows_it_reads_again(side: int) -> None:
+    """Every band reads ``side - 1`` rows beyond its own: a tall kernel's band has at least
+    twice that many rows, or as many as a strip and three band buffers within
+    TALL_STRIP_BYTES hold, whatever STRIP_BYTES alone would give (8 rows for a 19×19 blur on
+    a 4K float32 picture)."""
+    request = _blur_request(3840, side)
+    height, halo, row_bytes = band_height(request, itemsize=4, buffers=3), side - 1, 3840 * 12
+
+    def footprint(rows: int) -> int:
+        return (rows + halo + 3 * rows) * row_bytes
+
+    assert height >= MIN_BAND_ROWS
+    assert height >= 2 * halo or footprint(height + 1) > TALL_STRIP_BYTES
+    assert footprint(height) <= max(TALL_STRIP_BYTES, footprint(MIN_BAND_ROWS))
+    if side == 19:
+        assert height >= 36
+
+
+def test_a_band_of_a_tall_kernel_on_a_very_wide_picture_stays_within_memory() -> None:
+    """Where twice the halo would not fit TALL_STRIP_BYTES, the memory bound wins."""
+    request = _blur_request(60_000, 31)
+    assert band_height(request, itemsize=8, buffers=3) < 60
+
+
+@pytest.mark.parametrize("method", ["direct", "separable"])
+def test_band_heights_change_no_bit(method: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The way the output is cut into bands never changes a result, float or exact."""
+    image = np.random.default_rng(8).random((97, 61, 3)).astype(np.float32)
+    kernel = np.outer(np.arange(1, 12), np.arange(11, 0, -1)) / 50.0
+    usual = correlate(image, kernel, method=method)
+    for rows_per_band in (1, 8, 40):
+        monkeypatch.setattr(plan, "band_height", lambda *args, n=rows_per_band, **kw: n)
+        np.testing.assert_array_equal(correlate(image, kernel, method=method), usual)
