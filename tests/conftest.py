@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from pictures import TERMINAL
 
 #: The default run sees the same examples every time; ``-m fuzz`` (or HYPOTHESIS_PROFILE=fuzz)
 #: explores at random, and what it finds becomes a fixed regression test.
@@ -45,9 +46,6 @@ def user_kernels(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 
 # -- running the command line -----------------------------------------------------------------
-
-#: A terminal size that makes Rich's rendering the same on every machine.
-TERMINAL = {"COLUMNS": "100", "LINES": "40", "TERMINAL_WIDTH": "100"}
 
 
 @pytest.fixture

@@ -26,6 +26,9 @@ CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}
 
 Array = npt.NDArray[Any]
 
+#: A terminal size that makes Rich's rendering the same on every machine.
+TERMINAL = {"COLUMNS": "100", "LINES": "40", "TERMINAL_WIDTH": "100"}
+
 
 # -- pictures to filter -----------------------------------------------------------------------
 

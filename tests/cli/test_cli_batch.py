@@ -21,8 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TERMINAL
-from pictures import decode, error_line, filtered, golden, ramp, save, snapshot
+from pictures import TERMINAL, decode, error_line, filtered, golden, ramp, save, snapshot
 from PIL import Image
 
 from convcli.runs import batch
