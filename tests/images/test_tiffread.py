@@ -233,7 +233,7 @@ def test_a_file_cut_short_is_left_to_pillow_which_says_it_is_truncated(tmp_path)
         read_picture(path, "cut.tif")
 
 
-def test_a_huge_stated_size_is_refused_before_anything_is_allocated():
+def test_a_huge_stated_size_is_not_plain_and_the_pixel_limit_is_checked_before_reading():
     data = tiff(RGB, "RGB", tags={256: (LONG, (100_000,)), 257: (LONG, (100_000,))})
     data = data[: -RGB.nbytes]  # the strip offsets now point past the end: not plain
     assert plain_tiff(data) is None

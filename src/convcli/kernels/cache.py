@@ -19,9 +19,9 @@ from typing import Any
 
 from convcli import __version__
 from convcli.errors import KernelError
-from convcli.kernels.files import read_kernel_text
+from convcli.kernels.files import read_kernel_text, yaml_file_kernels
 from convcli.kernels.model import AnyKernel, CombinedKernel, Kernel, Source
-from convcli.kernels.yamlfile import Resolve, parse_yaml_kernels
+from convcli.kernels.yamlfile import Resolve
 from convcli.places import cache_folder, read_cached, write_cached
 
 
@@ -29,8 +29,7 @@ def library_yaml(path: Path, source: Source, resolve: Resolve) -> list[AnyKernel
     """The kernels of the library's YAML file ``path``: as kept from an earlier run for the
     same text, else parsed (and kept, if they name no other kernel)."""
     text = read_kernel_text(path)
-    where = str(path)
-    key = f"{source}:{where}"
+    key = f"{source}:{path}"
     store = _store()
     entries = _kept(store)
     entry = entries.get(key)
@@ -46,10 +45,7 @@ def library_yaml(path: Path, source: Source, resolve: Resolve) -> list[AnyKernel
         named_others = True
         return resolve(spec)
 
-    name = path.stem.lower()
-    kernels = parse_yaml_kernels(
-        text, where=where, default_name=name, source=source, path=where, resolve=watched
-    )
+    kernels = yaml_file_kernels(path, text, source, watched)
     if not named_others:
         entries[key] = {"text": text, "kernels": [_encode(kernel) for kernel in kernels]}
         write_cached(store, json.dumps(entries))

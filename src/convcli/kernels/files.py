@@ -34,9 +34,7 @@ def load_kernel_file(path: Path, *, source: Source = "file", resolve: Resolve) -
     text = read_kernel_text(path)
     common = {"name": name, "source": source, "path": where}
     if suffix in YAML_SUFFIXES:
-        return parse_yaml_kernels(
-            text, where=where, default_name=name, source=source, path=where, resolve=resolve
-        )
+        return yaml_file_kernels(path, text, source, resolve)
     if suffix == ".gegl":
         weights, scale, offset = parse_gegl(text, where)
         return [
@@ -46,6 +44,20 @@ def load_kernel_file(path: Path, *, source: Source = "file", resolve: Resolve) -
         weights, divisor, offset = parse_vips_matrix(text, where)
         return [Kernel(weights=weights, scale=1.0 / divisor, offset=offset, **common)]  # type: ignore[arg-type]
     return [Kernel(weights=parse_grid(text, where), **common)]  # type: ignore[arg-type]
+
+
+def yaml_file_kernels(path: Path, text: str, source: Source, resolve: Resolve) -> list[AnyKernel]:
+    """The kernels in ``text``, read from the YAML file at ``path``: a one-kernel file's kernel
+    is named after the file, and every message names its path."""
+    where = str(path)
+    return parse_yaml_kernels(
+        text,
+        where=where,
+        default_name=path.stem.lower(),
+        source=source,
+        path=where,
+        resolve=resolve,
+    )
 
 
 def read_kernel_text(path: Path) -> str:
